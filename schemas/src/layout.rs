@@ -1,0 +1,65 @@
+//! The storage layout of the tenant data bucket: the object keys finance and invoice jobs read.
+//! The same keys are used in S3 and under the local bucket directory.
+
+use crate::tenant::TenantId;
+use crate::time::Timestamp;
+
+/// Default name of the tenant data bucket.
+pub const DEFAULT_BUCKET: &str = "tenant-data";
+/// Prefix of rejected records, outside every tenant prefix.
+pub const QUARANTINE_PREFIX: &str = "quarantine/";
+/// Prefix of objects written but not yet committed; readers never look under it.
+pub const STAGING_PREFIX: &str = "_staging/";
+
+/// The prefix of everything one tenant owns: `tenants/{tenant_id}/`.
+pub fn tenant_prefix(tenant_id: &TenantId) -> String {
+    format!("tenants/{tenant_id}/")
+}
+
+/// The partition of one tenant's events for one UTC day:
+/// `tenants/{tenant_id}/usage/events/dt={YYYY-MM-DD}/`.
+pub fn events_partition(tenant_id: &TenantId, day: Timestamp) -> String {
+    format!("tenants/{tenant_id}/usage/events/dt={}/", day.date_string())
+}
+
+/// The key of one events object: the partition plus `{object_name}.parquet`.
+///
+/// `object_name` is chosen by the writer and must be a plain file name.
+pub fn events_object_key(tenant_id: &TenantId, day: Timestamp, object_name: &str) -> String {
+    assert!(
+        !object_name.is_empty() && !object_name.contains(['/', '\\']) && object_name != "..",
+        "object names are plain file names"
+    );
+    format!("{}{object_name}.parquet", events_partition(tenant_id, day))
+}
+
+/// The key of one quarantine object for records received on `day`.
+pub fn quarantine_object_key(day: Timestamp, object_name: &str) -> String {
+    assert!(
+        !object_name.contains(['/', '\\']),
+        "object names are plain file names"
+    );
+    format!(
+        "{QUARANTINE_PREFIX}dt={}/{object_name}.ndjson",
+        day.date_string()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_follow_the_design() {
+        let tenant = TenantId::parse("tenant_123").unwrap();
+        let day = Timestamp::parse("2026-11-26T14:02:03Z").unwrap();
+        assert_eq!(
+            events_object_key(&tenant, day, "part-7"),
+            "tenants/tenant_123/usage/events/dt=2026-11-26/part-7.parquet"
+        );
+        assert_eq!(
+            quarantine_object_key(day, "q-1"),
+            "quarantine/dt=2026-11-26/q-1.ndjson"
+        );
+    }
+}
