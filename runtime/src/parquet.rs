@@ -1,0 +1,1 @@
+//! Parquet encoding of the events table (placeholder).
