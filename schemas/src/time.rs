@@ -17,8 +17,10 @@ pub const MILLIS_PER_HOUR: i64 = 60 * MILLIS_PER_MINUTE;
 /// Milliseconds in one day.
 pub const MILLIS_PER_DAY: i64 = 24 * MILLIS_PER_HOUR;
 
-/// An instant in UTC, as milliseconds since the Unix epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// An instant in UTC, as milliseconds since the Unix epoch (the default is the epoch).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(i64);
 
