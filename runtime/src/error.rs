@@ -25,6 +25,55 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The embedded database failed.
+    #[error("embedded database: {context}: {source}")]
+    Database {
+        /// What was being done.
+        context: &'static str,
+        /// redb's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A bucket key that could leave the bucket (absolute, `..`, empty parts).
+    #[error("refusing bucket key {key:?}: {problem}")]
+    BadKey {
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A meter is defined differently from when its rollups were written.
+    #[error(
+        "meter {meter:?} was counted as {before} in this data directory and is now defined as \
+         {after}; changing a meter would mix two aggregations in its rollups (use a new name)"
+    )]
+    MeterChanged {
+        /// The meter.
+        meter: String,
+        /// Its recorded definition.
+        before: String,
+        /// Its definition now.
+        after: String,
+    },
+    /// Stored data that cannot be read back.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// A setting or input refused before any work.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// Wraps a redb error with what was being done.
+    pub fn database(context: &'static str) -> impl FnOnce(redb::Error) -> Error {
+        move |source| Error::Database { context, source: Box::new(source) }
+    }
+
+    /// Wraps an IO error with the action and path.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
 }
 
 /// The runtime's result type.

@@ -1,9 +1,17 @@
 //! Tally's ports and adapters, and the pipeline that wires them to the pure core.
 //!
 //! The embedded default keeps the bucket in a local directory and the tables in a redb
-//! database, so the whole pipeline runs in one process with no server.
+//! database, so the whole pipeline runs in one process with no server. The in-memory adapters
+//! serve tests; both are held to one contract test (`tests/contract.rs`).
 
+pub mod clock;
+pub mod embedded;
+pub mod env;
 pub mod error;
+pub mod memory;
 pub mod parquet;
+pub mod pipeline;
+pub mod ports;
+pub mod quarantine;
 
 pub use error::{Error, Result};

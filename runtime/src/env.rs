@@ -1,0 +1,11 @@
+//! Every environment variable Tally reads, in one place. `docs/configuration.md` lists them.
+
+/// The data directory of the embedded default (default `./tally-data`).
+pub const TALLY_DATA_DIR: &str = "TALLY_DATA_DIR";
+/// A TOML file of operator-defined meters, added to the default catalog.
+pub const TALLY_METERS_FILE: &str = "TALLY_METERS_FILE";
+/// The acceptance window in days (default 35).
+pub const TALLY_MAX_EVENT_AGE_DAYS: &str = "TALLY_MAX_EVENT_AGE_DAYS";
+/// Test hook: abort the process at a named point of an ingest (`after-stage:N`,
+/// `after-commit:N`, `after-publish:N`, counting commits from 1), to prove recovery.
+pub const TALLY_CRASH_AT: &str = "TALLY_CRASH_AT";
