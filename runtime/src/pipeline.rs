@@ -14,7 +14,9 @@ use serde::Serialize;
 use tally_aggregator::{Accepted, Aggregator, AggregatorConfig, Delivery, Origin};
 use tally_schemas::layout::{STAGING_PREFIX, events_object_key, quarantine_object_key};
 use tally_schemas::limits::MAX_EVENT_BYTES;
-use tally_schemas::{MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent, parse_event};
+use tally_schemas::{
+    MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent, parse_event,
+};
 
 use crate::parquet::{EventRow, encode_events};
 use crate::ports::{Bucket, Commit, MeteringStore, Publication};
@@ -68,7 +70,9 @@ impl std::str::FromStr for CrashPoint {
             "after-first-promote" => CrashStep::AfterFirstPromote,
             other => return Err(format!("unknown crash step {other:?}")),
         };
-        let commit = commit.parse().map_err(|_| format!("bad commit number {commit:?}"))?;
+        let commit = commit
+            .parse()
+            .map_err(|_| format!("bad commit number {commit:?}"))?;
         Ok(CrashPoint { step, commit })
     }
 }
@@ -109,6 +113,20 @@ impl IngestSummary {
     /// Refused lines in all.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()
+    }
+
+    /// Adds another ingest's figures to these.
+    pub fn add(&mut self, other: IngestSummary) {
+        self.lines += other.lines;
+        self.blank_lines += other.blank_lines;
+        self.accepted += other.accepted;
+        self.late += other.late;
+        self.duplicates += other.duplicates;
+        for (reason, number) in other.rejected {
+            *self.rejected.entry(reason).or_default() += number;
+        }
+        self.objects.extend(other.objects);
+        self.commits += other.commits;
     }
 }
 
@@ -169,15 +187,24 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<IngestSummary> {
         if self.poisoned {
-            return Err(Error::Invalid("an earlier commit failed; reopen the pipeline".into()));
+            return Err(Error::Invalid(
+                "an earlier commit failed; reopen the pipeline".into(),
+            ));
         }
         if !(1..=MAX_COMMIT_EVERY).contains(&options.commit_every) {
-            return Err(Error::Invalid(format!("commit_every must be between 1 and {MAX_COMMIT_EVERY}")));
+            return Err(Error::Invalid(format!(
+                "commit_every must be between 1 and {MAX_COMMIT_EVERY}"
+            )));
         }
         let mut summary = IngestSummary::default();
         let mut reader = LineReader::new(&mut reader, &options.source);
         loop {
-            let chunk = Chunk::read(&mut reader, self.aggregator.catalog(), options, &mut summary)?;
+            let chunk = Chunk::read(
+                &mut reader,
+                self.aggregator.catalog(),
+                options,
+                &mut summary,
+            )?;
             progress(reader.bytes_read);
             if chunk.is_empty() {
                 break;
@@ -189,39 +216,90 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
         Ok(summary)
     }
 
-    fn commit_chunk(&mut self, chunk: Chunk, options: &IngestOptions, summary: &mut IngestSummary) -> Result<()> {
-        let Chunk { events, positions, raw, mut quarantine } = chunk;
+    fn commit_chunk(
+        &mut self,
+        chunk: Chunk,
+        options: &IngestOptions,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        let Chunk {
+            events,
+            positions,
+            raw,
+            mut quarantine,
+        } = chunk;
         let now = options.now;
         let deliveries: Vec<Delivery<'_>> = events
             .into_iter()
             .zip(&positions)
-            .map(|(event, position)| Delivery { event, origin: Origin { source: &options.source, position } })
+            .map(|(event, position)| Delivery {
+                event,
+                origin: Origin {
+                    source: &options.source,
+                    position,
+                },
+            })
             .collect();
         let output = self.aggregator.process(now, deliveries);
         for refused in output.refused {
-            *summary.rejected.entry(refused.rejection.reason).or_default() += 1;
+            *summary
+                .rejected
+                .entry(refused.rejection.reason)
+                .or_default() += 1;
             let position = positions[refused.index].clone();
-            quarantine.push(QuarantineRecord::new(refused.rejection, &options.source, position, now, &raw[refused.index], false));
+            quarantine.push(QuarantineRecord::new(
+                refused.rejection,
+                &options.source,
+                position,
+                now,
+                &raw[refused.index],
+                false,
+            ));
         }
         summary.duplicates += output.duplicates.len() as u64;
         summary.accepted += output.accepted.len() as u64;
-        summary.late += output.accepted.iter().filter(|accepted| accepted.late).count() as u64;
+        summary.late += output
+            .accepted
+            .iter()
+            .filter(|accepted| accepted.late)
+            .count() as u64;
         let commit = self.store.next_commit()?;
         let objects = self.stage(commit, &output.accepted, &quarantine, now)?;
         self.crash_if(CrashStep::AfterStage, commit);
         let publication = Publication { commit, objects };
-        self.store.commit(&Commit { rollups: output.rollups, changes: output.changes, publication: Some(publication.clone()) })?;
+        self.store.commit(&Commit {
+            rollups: output.rollups,
+            changes: output.changes,
+            publication: Some(publication.clone()),
+        })?;
         summary.commits += 1;
         self.crash_if(CrashStep::AfterCommit, commit);
-        let crash = self.crash_at.filter(|point| *point == CrashPoint { step: CrashStep::AfterFirstPromote, commit });
+        let crash = self.crash_at.filter(|point| {
+            *point
+                == CrashPoint {
+                    step: CrashStep::AfterFirstPromote,
+                    commit,
+                }
+        });
         publish(&self.bucket, &mut self.store, &publication, crash.is_some())?;
-        summary.objects.extend(publication.objects.into_iter().map(|(_, final_key)| final_key));
+        summary.objects.extend(
+            publication
+                .objects
+                .into_iter()
+                .map(|(_, final_key)| final_key),
+        );
         Ok(())
     }
 
     /// Writes the chunk's events files (one per tenant and day) and its quarantine file under
     /// the staging prefix; returns `(staging key, final key)` pairs.
-    fn stage(&self, commit: u64, accepted: &[Accepted], quarantine: &[QuarantineRecord], now: Timestamp) -> Result<Vec<(String, String)>> {
+    fn stage(
+        &self,
+        commit: u64,
+        accepted: &[Accepted],
+        quarantine: &[QuarantineRecord],
+        now: Timestamp,
+    ) -> Result<Vec<(String, String)>> {
         let object_name = format!("part-{commit:010}");
         let mut partitions: BTreeMap<(&TenantId, Timestamp), Vec<EventRow<'_>>> = BTreeMap::new();
         for accepted in accepted {
@@ -229,16 +307,25 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             partitions
                 .entry((&event.tenant_id, event.event_time.floor_day()))
                 .or_default()
-                .push(EventRow { event, received_at: now });
+                .push(EventRow {
+                    event,
+                    received_at: now,
+                });
         }
         let mut objects = Vec::new();
         for ((tenant_id, day), rows) in partitions {
             let final_key = events_object_key(tenant_id, day, &object_name);
-            objects.push((self.put_staged(commit, &final_key, &encode_events(&rows)?)?, final_key));
+            objects.push((
+                self.put_staged(commit, &final_key, &encode_events(&rows)?)?,
+                final_key,
+            ));
         }
         if !quarantine.is_empty() {
             let final_key = quarantine_object_key(now, &object_name);
-            objects.push((self.put_staged(commit, &final_key, &encode_records(quarantine))?, final_key));
+            objects.push((
+                self.put_staged(commit, &final_key, &encode_records(quarantine))?,
+                final_key,
+            ));
         }
         Ok(objects)
     }
@@ -258,11 +345,19 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
 }
 
 /// Promotes every object of a committed publication, then marks it done. Safe to repeat.
-fn publish<B: Bucket, S: MeteringStore>(bucket: &B, store: &mut S, publication: &Publication, crash_after_first: bool) -> Result<()> {
+fn publish<B: Bucket, S: MeteringStore>(
+    bucket: &B,
+    store: &mut S,
+    publication: &Publication,
+    crash_after_first: bool,
+) -> Result<()> {
     for (staging_key, final_key) in &publication.objects {
         bucket.promote(staging_key, final_key)?;
         if crash_after_first {
-            eprintln!("tally: aborting after the first promotion of commit {} (TALLY_CRASH_AT)", publication.commit);
+            eprintln!(
+                "tally: aborting after the first promotion of commit {} (TALLY_CRASH_AT)",
+                publication.commit
+            );
             std::process::abort();
         }
     }
@@ -295,16 +390,33 @@ impl Chunk {
         self.events.is_empty() && self.quarantine.is_empty()
     }
 
-    fn read(reader: &mut LineReader<'_>, catalog: &MeterCatalog, options: &IngestOptions, summary: &mut IngestSummary) -> Result<Chunk> {
+    fn read(
+        reader: &mut LineReader<'_>,
+        catalog: &MeterCatalog,
+        options: &IngestOptions,
+        summary: &mut IngestSummary,
+    ) -> Result<Chunk> {
         let mut chunk = Chunk::default();
         while chunk.events.len() + chunk.quarantine.len() < options.commit_every {
-            let Some(line) = reader.next_line()? else { break };
+            let Some(line) = reader.next_line()? else {
+                break;
+            };
             summary.lines += 1;
             let position = reader.line_number.to_string();
             if line.too_long {
-                let rejection = Rejection::new(RejectReason::TooLarge, format!("line is longer than {MAX_EVENT_BYTES} bytes"));
+                let rejection = Rejection::new(
+                    RejectReason::TooLarge,
+                    format!("line is longer than {MAX_EVENT_BYTES} bytes"),
+                );
                 *summary.rejected.entry(rejection.reason).or_default() += 1;
-                chunk.quarantine.push(QuarantineRecord::new(rejection, &options.source, position, options.now, &line.bytes, true));
+                chunk.quarantine.push(QuarantineRecord::new(
+                    rejection,
+                    &options.source,
+                    position,
+                    options.now,
+                    &line.bytes,
+                    true,
+                ));
                 continue;
             }
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
@@ -319,7 +431,14 @@ impl Chunk {
                 }
                 Err(rejection) => {
                     *summary.rejected.entry(rejection.reason).or_default() += 1;
-                    chunk.quarantine.push(QuarantineRecord::new(rejection, &options.source, position, options.now, &line.bytes, false));
+                    chunk.quarantine.push(QuarantineRecord::new(
+                        rejection,
+                        &options.source,
+                        position,
+                        options.now,
+                        &line.bytes,
+                        false,
+                    ));
                 }
             }
         }
@@ -345,14 +464,25 @@ struct LineReader<'r> {
 
 impl<'r> LineReader<'r> {
     fn new(reader: &'r mut dyn BufRead, source: &str) -> LineReader<'r> {
-        LineReader { reader, source: source.to_owned(), line_number: 0, bytes_read: 0 }
+        LineReader {
+            reader,
+            source: source.to_owned(),
+            line_number: 0,
+            bytes_read: 0,
+        }
     }
 
     fn next_line(&mut self) -> Result<Option<Line>> {
-        let mut line = Line { bytes: Vec::new(), too_long: false };
+        let mut line = Line {
+            bytes: Vec::new(),
+            too_long: false,
+        };
         let mut saw_anything = false;
         loop {
-            let available = self.reader.fill_buf().map_err(Error::io("reading", &self.source))?;
+            let available = self
+                .reader
+                .fill_buf()
+                .map_err(Error::io("reading", &self.source))?;
             if available.is_empty() {
                 break;
             }

@@ -1,0 +1,54 @@
+//! Opening the embedded pipeline of a data directory.
+
+use std::fs;
+
+use anyhow::{Context, Result};
+use tally_runtime::embedded::{LocalBucket, RedbStore};
+use tally_runtime::env;
+use tally_runtime::pipeline::{CrashPoint, Pipeline, PipelineConfig};
+use tally_schemas::MeterCatalog;
+use tally_schemas::layout::DEFAULT_BUCKET;
+
+use crate::GlobalOptions;
+
+/// The pipeline of the embedded default.
+pub type EmbeddedPipeline = Pipeline<LocalBucket, RedbStore>;
+
+/// The file of the embedded tables inside the data directory.
+pub const TABLES_FILE: &str = "tables.redb";
+
+/// The meter catalog: the defaults plus the operator's file, if any.
+pub fn catalog(global: &GlobalOptions) -> Result<MeterCatalog> {
+    let Some(path) = &global.meters else {
+        return Ok(MeterCatalog::defaults());
+    };
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("reading meters file {}", path.display()))?;
+    Ok(MeterCatalog::with_operator_meters(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
+/// Opens the data directory's pipeline, creating the directory on first use and finishing
+/// anything an interrupted run left behind.
+pub fn open(global: &GlobalOptions) -> Result<EmbeddedPipeline> {
+    let data_dir = &global.data_dir;
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let bucket = LocalBucket::open(data_dir.join(DEFAULT_BUCKET))?;
+    let store = RedbStore::open(&data_dir.join(TABLES_FILE))?;
+    let crash_at = match std::env::var(env::TALLY_CRASH_AT) {
+        Ok(text) => Some(
+            text.parse::<CrashPoint>()
+                .map_err(|problem| anyhow::anyhow!("{}: {problem}", env::TALLY_CRASH_AT))?,
+        ),
+        Err(_) => None,
+    };
+    let config = PipelineConfig {
+        catalog: catalog(global)?,
+        max_event_age_days: global.max_event_age_days,
+        crash_at,
+    };
+    Ok(Pipeline::open(bucket, store, config)?)
+}

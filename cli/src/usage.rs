@@ -1,0 +1,169 @@
+//! `tally usage`: the rollups, as a table, JSON or CSV.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use tally_aggregator::{Granularity, Rollup, RollupKey};
+use tally_runtime::embedded::RedbStore;
+use tally_runtime::ports::{MeteringStore, RollupFilter};
+use tally_schemas::{MeterCatalog, Timestamp};
+
+use crate::output::{csv_field, parse_time, print_table};
+use crate::{GlobalOptions, context};
+
+/// Show usage per tenant, meter and window, from the rollups.
+///
+/// Values are exact decimals in the meter's unit; gauges (storage_gb) show unit-hours, e.g.
+/// GB-hours. A window is listed when it starts in [--from, --to).
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  tally usage\n  tally usage --tenant acme --granularity day\n  tally usage --metric storage_gb --granularity hour --from 2026-10-01 --to 2026-10-02 --format csv"
+)]
+pub struct UsageArgs {
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Only this meter.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Window width.
+    #[arg(long, default_value = "month")]
+    pub granularity: Granularity,
+    /// Only windows starting at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+    /// Only windows starting before this time.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = UsageFormat::Table)]
+    pub format: UsageFormat,
+}
+
+/// How to print usage.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum UsageFormat {
+    /// Aligned columns, for people.
+    Table,
+    /// An array of objects.
+    Json,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+/// One window of one meter, as printed.
+#[derive(Serialize)]
+pub struct UsageRow {
+    pub tenant_id: String,
+    pub metric: String,
+    pub granularity: Granularity,
+    pub window_start: String,
+    pub window_end: String,
+    /// Exact decimal, as a string.
+    pub value: String,
+    pub unit: String,
+    pub events: u64,
+}
+
+/// The rows of the rollups that pass `filter`, in key order.
+pub fn rows(
+    store: &RedbStore,
+    catalog: &MeterCatalog,
+    filter: &RollupFilter,
+) -> Result<Vec<UsageRow>> {
+    let rollups = store.rollups(filter)?;
+    Ok(rollups
+        .iter()
+        .map(|(key, rollup)| row(catalog, key, rollup))
+        .collect())
+}
+
+fn row(catalog: &MeterCatalog, key: &RollupKey, rollup: &Rollup) -> UsageRow {
+    let meter = catalog.get(&key.metric);
+    UsageRow {
+        tenant_id: key.tenant_id.to_string(),
+        metric: key.metric.clone(),
+        granularity: key.granularity,
+        window_start: key.window_start.to_rfc3339(),
+        window_end: key.window_end().to_rfc3339(),
+        value: meter
+            .map_or(rollup.amount, |meter| rollup.value(meter.aggregation))
+            .to_string(),
+        unit: meter.map_or_else(String::new, |meter| meter.window_unit()),
+        events: rollup.events,
+    }
+}
+
+pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
+    let pipeline = context::open(global)?;
+    let filter = RollupFilter {
+        tenant_id: args.tenant.clone(),
+        metric: args.metric.clone(),
+        granularity: Some(args.granularity),
+        from: args.from,
+        to: args.to,
+    };
+    let rows = rows(pipeline.store(), pipeline.aggregator().catalog(), &filter)?;
+    match args.format {
+        UsageFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        UsageFormat::Csv => {
+            println!("tenant_id,metric,granularity,window_start,window_end,value,unit,events");
+            for row in &rows {
+                let cells = [
+                    &row.tenant_id,
+                    &row.metric,
+                    row.granularity.as_str(),
+                    &row.window_start,
+                    &row.window_end,
+                    &row.value,
+                    &row.unit,
+                    &row.events.to_string(),
+                ];
+                println!(
+                    "{}",
+                    cells
+                        .iter()
+                        .map(|cell| csv_field(cell))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+        UsageFormat::Table if rows.is_empty() => println!(
+            "No usage matches. Ingest events first (tally ingest FILE) or widen the filters."
+        ),
+        UsageFormat::Table => print_rows(&rows),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints rows as an aligned table.
+pub fn print_rows(rows: &[UsageRow]) {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.tenant_id.clone(),
+                row.metric.clone(),
+                row.window_start.clone(),
+                row.value.clone(),
+                row.unit.clone(),
+                row.events.to_string(),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "tenant",
+            "metric",
+            "window_start",
+            "value",
+            "unit",
+            "events",
+        ],
+        &cells,
+        &[false, false, false, true, false, true],
+    );
+}
