@@ -66,13 +66,23 @@ pub enum Error {
 impl Error {
     /// Wraps a redb error with what was being done.
     pub fn database(context: &'static str) -> impl FnOnce(redb::Error) -> Error {
-        move |source| Error::Database { context, source: Box::new(source) }
+        move |source| Error::Database {
+            context,
+            source: Box::new(source),
+        }
     }
 
     /// Wraps an IO error with the action and path.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 }
 

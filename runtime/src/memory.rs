@@ -6,10 +6,10 @@ use std::sync::Mutex;
 use tally_aggregator::{Rollup, RollupKey, StateSnapshot};
 use tally_schemas::Meter;
 
+use crate::Error;
 use crate::Result;
 use crate::embedded::store::meter_signature;
 use crate::ports::{Bucket, Commit, MeteringStore, Publication, RollupFilter};
-use crate::Error;
 
 /// A bucket held in a map.
 #[derive(Debug, Default)]
@@ -19,7 +19,9 @@ pub struct MemoryBucket {
 
 impl MemoryBucket {
     fn objects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-        self.objects.lock().expect("no test panics while holding the bucket")
+        self.objects
+            .lock()
+            .expect("no test panics while holding the bucket")
     }
 }
 
@@ -37,7 +39,9 @@ impl Bucket for MemoryBucket {
                 Ok(())
             }
             None if objects.contains_key(to) => Ok(()),
-            None => Err(Error::Invalid(format!("cannot promote missing object {from}"))),
+            None => Err(Error::Invalid(format!(
+                "cannot promote missing object {from}"
+            ))),
         }
     }
 
@@ -46,7 +50,12 @@ impl Bucket for MemoryBucket {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        Ok(self.objects().keys().filter(|key| key.starts_with(prefix)).cloned().collect())
+        Ok(self
+            .objects()
+            .keys()
+            .filter(|key| key.starts_with(prefix))
+            .cloned()
+            .collect())
     }
 
     fn delete(&self, key: &str) -> Result<()> {
@@ -82,7 +91,10 @@ impl MeteringStore for MemoryStore {
         }
         self.state.apply(&commit.changes);
         if let Some(publication) = &commit.publication {
-            assert_eq!(publication.commit, next, "a publication belongs to the commit that records it");
+            assert_eq!(
+                publication.commit, next,
+                "a publication belongs to the commit that records it"
+            );
             self.pending.insert(next, publication.clone());
         }
         self.next_commit = next + 1;
@@ -112,17 +124,26 @@ impl MeteringStore for MemoryStore {
     }
 
     fn check_meters(&mut self, meters: &[Meter]) -> Result<()> {
+        // Check every meter before recording any, so a refused check records nothing (the
+        // embedded store's transaction is dropped uncommitted in the same case).
         for meter in meters {
             let now = meter_signature(meter);
-            match self.meters.get(&meter.name) {
-                Some(before) if *before != now => {
-                    return Err(Error::MeterChanged { meter: meter.name.clone(), before: before.clone(), after: now });
-                }
-                Some(_) => {}
-                None => {
-                    self.meters.insert(meter.name.clone(), now);
-                }
+            if let Some(before) = self
+                .meters
+                .get(&meter.name)
+                .filter(|before| **before != now)
+            {
+                return Err(Error::MeterChanged {
+                    meter: meter.name.clone(),
+                    before: before.clone(),
+                    after: now,
+                });
             }
+        }
+        for meter in meters {
+            self.meters
+                .entry(meter.name.clone())
+                .or_insert_with(|| meter_signature(meter));
         }
         Ok(())
     }

@@ -491,7 +491,9 @@ impl<'r> LineReader<'r> {
                 Some(end) => (&available[..end], true),
                 None => (available, false),
             };
-            let room = (MAX_EVENT_BYTES + 1).saturating_sub(line.bytes.len());
+            // Room for the limit, a carriage return of a CRLF ending, and one byte more to tell
+            // a line over the limit.
+            let room = (MAX_EVENT_BYTES + 2).saturating_sub(line.bytes.len());
             line.bytes.extend_from_slice(&part[..part.len().min(room)]);
             let consumed = part.len() + usize::from(found_end);
             self.reader.consume(consumed);
@@ -504,11 +506,14 @@ impl<'r> LineReader<'r> {
             return Ok(None);
         }
         self.line_number += 1;
+        // Strip a CRLF ending before measuring, so an event at the limit is accepted whatever
+        // the line endings; a line that filled the room was cut, so its last byte is not one.
+        if line.bytes.len() <= MAX_EVENT_BYTES + 1 && line.bytes.last() == Some(&b'\r') {
+            line.bytes.pop();
+        }
         if line.bytes.len() > MAX_EVENT_BYTES {
             line.bytes.truncate(MAX_EVENT_BYTES);
             line.too_long = true;
-        } else if line.bytes.last() == Some(&b'\r') {
-            line.bytes.pop();
         }
         Ok(Some(line))
     }

@@ -64,9 +64,16 @@ pub struct RollupFilter {
 impl RollupFilter {
     /// Whether `key` passes the filter.
     pub fn matches(&self, key: &RollupKey) -> bool {
-        self.tenant_id.as_deref().is_none_or(|tenant| tenant == key.tenant_id.as_str())
-            && self.metric.as_deref().is_none_or(|metric| metric == key.metric)
-            && self.granularity.is_none_or(|granularity| granularity == key.granularity)
+        self.tenant_id
+            .as_deref()
+            .is_none_or(|tenant| tenant == key.tenant_id.as_str())
+            && self
+                .metric
+                .as_deref()
+                .is_none_or(|metric| metric == key.metric)
+            && self
+                .granularity
+                .is_none_or(|granularity| granularity == key.granularity)
             && self.from.is_none_or(|from| key.window_start >= from)
             && self.to.is_none_or(|to| key.window_start < to)
     }

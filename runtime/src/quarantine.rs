@@ -31,10 +31,20 @@ pub struct QuarantineRecord {
 
 impl QuarantineRecord {
     /// A record for `raw` refused with `rejection`.
-    pub fn new(rejection: Rejection, source: &str, position: String, received_at: Timestamp, raw: &[u8], raw_truncated: bool) -> QuarantineRecord {
+    pub fn new(
+        rejection: Rejection,
+        source: &str,
+        position: String,
+        received_at: Timestamp,
+        raw: &[u8],
+        raw_truncated: bool,
+    ) -> QuarantineRecord {
         let (raw, raw_base64) = match std::str::from_utf8(raw) {
             Ok(text) => (Some(text.to_owned()), None),
-            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(raw))),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(raw)),
+            ),
         };
         QuarantineRecord {
             reason: rejection.reason,
@@ -64,6 +74,9 @@ pub fn decode_records(bytes: &[u8]) -> crate::Result<Vec<QuarantineRecord>> {
     bytes
         .split(|byte| *byte == b'\n')
         .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).map_err(|error| crate::Error::Corrupt(format!("quarantine record: {error}"))))
+        .map(|line| {
+            serde_json::from_slice(line)
+                .map_err(|error| crate::Error::Corrupt(format!("quarantine record: {error}")))
+        })
         .collect()
 }

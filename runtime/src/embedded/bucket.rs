@@ -29,13 +29,35 @@ impl LocalBucket {
         &self.root
     }
 
+    /// Removes the directories above `path` that have become empty, up to the root, so moved
+    /// and deleted objects leave no empty folders behind. Best effort: a directory that is not
+    /// empty (or cannot be removed) stops the walk.
+    fn prune_empty_parents(&self, path: &Path) {
+        let mut directory = path.parent();
+        while let Some(current) = directory {
+            if current == self.root
+                || !current.starts_with(&self.root)
+                || fs::remove_dir(current).is_err()
+            {
+                break;
+            }
+            directory = current.parent();
+        }
+    }
+
     /// The path of `key`, refusing keys that could leave the root.
     pub fn path_of(&self, key: &str) -> Result<PathBuf> {
-        let bad = |problem| Error::BadKey { key: key.to_owned(), problem };
+        let bad = |problem| Error::BadKey {
+            key: key.to_owned(),
+            problem,
+        };
         if key.is_empty() || key.starts_with('/') || key.contains('\\') || key.contains('\0') {
             return Err(bad("keys are relative, with '/' separators"));
         }
-        if key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        if key
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
             return Err(bad("keys have no empty, '.' or '..' parts"));
         }
         Ok(self.root.join(key))
@@ -76,14 +98,16 @@ impl Bucket for LocalBucket {
         let directory = parent(&target);
         fs::create_dir_all(directory).map_err(Error::io("creating", directory))?;
         fs::rename(&source, &target).map_err(Error::io("renaming", &source))?;
-        sync_directory(directory)
+        sync_directory(directory)?;
+        self.prune_empty_parents(&source);
+        Ok(())
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path_of(key)?;
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) if names_no_object(&error, &path) => Ok(None),
             Err(error) => Err(Error::io("reading", path)(error)),
         }
     }
@@ -99,11 +123,22 @@ impl Bucket for LocalBucket {
     fn delete(&self, key: &str) -> Result<()> {
         let path = self.path_of(key)?;
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Ok(()) => {
+                self.prune_empty_parents(&path);
+                Ok(())
+            }
+            Err(error) if names_no_object(&error, &path) => Ok(()),
             Err(error) => Err(Error::io("deleting", path)(error)),
         }
     }
+}
+
+/// Whether `error`, met at `path`, means there is no object at that key: the file is missing,
+/// the key is only a prefix of other keys (a directory here, nothing in S3), or a part of the
+/// key is an object (a file here where a directory would be).
+fn names_no_object(error: &std::io::Error, path: &Path) -> bool {
+    use std::io::ErrorKind;
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) || path.is_dir()
 }
 
 fn collect_keys(root: &Path, directory: &Path, keys: &mut Vec<String>) -> Result<()> {
@@ -118,7 +153,11 @@ fn collect_keys(root: &Path, directory: &Path, keys: &mut Vec<String>) -> Result
         if path.is_dir() {
             collect_keys(root, &path, keys)?;
         } else if let Ok(relative) = path.strip_prefix(root) {
-            keys.push(relative.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/"));
+            keys.push(
+                relative
+                    .to_string_lossy()
+                    .replace(std::path::MAIN_SEPARATOR, "/"),
+            );
         }
     }
     Ok(())

@@ -24,7 +24,8 @@ const DISTINCT: TableDefinition<(&str, &str, u8, i64, &str), ()> = TableDefiniti
 /// (tenant, metric) → JSON samples
 const GAUGES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("gauges");
 /// (tenant, metric, granularity code, window start ms) → encoded rollup
-const ROLLUPS: TableDefinition<(&str, &str, u8, i64), &[u8]> = TableDefinition::new("usage_rollups");
+const ROLLUPS: TableDefinition<(&str, &str, u8, i64), &[u8]> =
+    TableDefinition::new("usage_rollups");
 /// commit → JSON publication
 const PUBLICATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_publications");
 
@@ -61,13 +62,27 @@ impl RedbStore {
             other => Error::database("opening the tables file")(other.into()),
         })?;
         let transaction = database.begin_write().or_database("creating tables")?;
-        transaction.open_table(META).or_database("creating tables")?;
-        transaction.open_table(METERS).or_database("creating tables")?;
-        transaction.open_table(DEDUP).or_database("creating tables")?;
-        transaction.open_table(DISTINCT).or_database("creating tables")?;
-        transaction.open_table(GAUGES).or_database("creating tables")?;
-        transaction.open_table(ROLLUPS).or_database("creating tables")?;
-        transaction.open_table(PUBLICATIONS).or_database("creating tables")?;
+        transaction
+            .open_table(META)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(METERS)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(DEDUP)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(DISTINCT)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(GAUGES)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(ROLLUPS)
+            .or_database("creating tables")?;
+        transaction
+            .open_table(PUBLICATIONS)
+            .or_database("creating tables")?;
         transaction.commit().or_database("creating tables")?;
         Ok(RedbStore { database })
     }
@@ -75,7 +90,10 @@ impl RedbStore {
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let read = self.database.begin_read().or_database("reading settings")?;
         let table = read.open_table(META).or_database("reading settings")?;
-        Ok(table.get(name).or_database("reading settings")?.map(|value| value.value().to_vec()))
+        Ok(table
+            .get(name)
+            .or_database("reading settings")?
+            .map(|value| value.value().to_vec()))
     }
 }
 
@@ -89,20 +107,35 @@ pub fn encode_rollup(rollup: &Rollup) -> Vec<u8> {
     bytes.extend_from_slice(&rollup.amount.serialize());
     bytes.extend_from_slice(&rollup.events.to_le_bytes());
     bytes.push(u8::from(rollup.latest_event_time.is_some()));
-    bytes.extend_from_slice(&rollup.latest_event_time.map_or(0, Timestamp::as_millis).to_le_bytes());
+    bytes.extend_from_slice(
+        &rollup
+            .latest_event_time
+            .map_or(0, Timestamp::as_millis)
+            .to_le_bytes(),
+    );
     bytes
 }
 
 /// Decodes [`encode_rollup`]'s bytes.
 pub fn decode_rollup(bytes: &[u8]) -> Result<Rollup> {
     let corrupt = || Error::Corrupt(format!("a rollup of {} bytes, not 33", bytes.len()));
-    let amount: [u8; 16] = bytes.get(..16).and_then(|part| part.try_into().ok()).ok_or_else(corrupt)?;
-    let events: [u8; 8] = bytes.get(16..24).and_then(|part| part.try_into().ok()).ok_or_else(corrupt)?;
-    let latest: [u8; 8] = bytes.get(25..33).and_then(|part| part.try_into().ok()).ok_or_else(corrupt)?;
+    let amount: [u8; 16] = bytes
+        .get(..16)
+        .and_then(|part| part.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let events: [u8; 8] = bytes
+        .get(16..24)
+        .and_then(|part| part.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let latest: [u8; 8] = bytes
+        .get(25..33)
+        .and_then(|part| part.try_into().ok())
+        .ok_or_else(corrupt)?;
     Ok(Rollup {
         amount: Decimal::deserialize(amount),
         events: u64::from_le_bytes(events),
-        latest_event_time: (bytes[24] == 1).then(|| Timestamp::from_millis(i64::from_le_bytes(latest))),
+        latest_event_time: (bytes[24] == 1)
+            .then(|| Timestamp::from_millis(i64::from_le_bytes(latest))),
     })
 }
 
@@ -121,26 +154,58 @@ impl MeteringStore for RedbStore {
         let context = "loading the core's state";
         let read = self.database.begin_read().or_database(context)?;
         let mut snapshot = StateSnapshot {
-            horizon: self.meta(HORIZON)?.map(|bytes| decode_i64(&bytes)).transpose()?.map(Timestamp::from_millis),
+            horizon: self
+                .meta(HORIZON)?
+                .map(|bytes| decode_i64(&bytes))
+                .transpose()?
+                .map(Timestamp::from_millis),
             ..StateSnapshot::default()
         };
-        for entry in read.open_table(DEDUP).or_database(context)?.iter().or_database(context)? {
+        for entry in read
+            .open_table(DEDUP)
+            .or_database(context)?
+            .iter()
+            .or_database(context)?
+        {
             let (key, _) = entry.or_database(context)?;
             let (day, hash) = key.value();
-            snapshot.dedup.push((Timestamp::from_millis(i64::from(day) * MILLIS_PER_DAY), DedupKey(hash)));
+            snapshot.dedup.push((
+                Timestamp::from_millis(i64::from(day) * MILLIS_PER_DAY),
+                DedupKey(hash),
+            ));
         }
-        for entry in read.open_table(DISTINCT).or_database(context)?.iter().or_database(context)? {
+        for entry in read
+            .open_table(DISTINCT)
+            .or_database(context)?
+            .iter()
+            .or_database(context)?
+        {
             let (key, _) = entry.or_database(context)?;
             let (tenant, metric, code, start, value) = key.value();
-            snapshot.distinct.push((rollup_key(tenant, metric, code, start)?, value.to_owned()));
+            snapshot
+                .distinct
+                .push((rollup_key(tenant, metric, code, start)?, value.to_owned()));
         }
-        for entry in read.open_table(GAUGES).or_database(context)?.iter().or_database(context)? {
+        for entry in read
+            .open_table(GAUGES)
+            .or_database(context)?
+            .iter()
+            .or_database(context)?
+        {
             let (key, samples) = entry.or_database(context)?;
             let (tenant, metric) = key.value();
-            let series: GaugeSeries = serde_json::from_slice(samples.value())
-                .map_err(|error| Error::Corrupt(format!("gauge series {tenant}/{metric}: {error}")))?;
-            let tenant_id = TenantId::parse(tenant).map_err(|error| Error::Corrupt(error.to_string()))?;
-            snapshot.gauges.push((SeriesKey { tenant_id, metric: metric.to_owned() }, series));
+            let series: GaugeSeries = serde_json::from_slice(samples.value()).map_err(|error| {
+                Error::Corrupt(format!("gauge series {tenant}/{metric}: {error}"))
+            })?;
+            let tenant_id =
+                TenantId::parse(tenant).map_err(|error| Error::Corrupt(error.to_string()))?;
+            snapshot.gauges.push((
+                SeriesKey {
+                    tenant_id,
+                    metric: metric.to_owned(),
+                },
+                series,
+            ));
         }
         snapshot.dedup.sort_unstable();
         snapshot.distinct.sort_unstable();
@@ -148,7 +213,11 @@ impl MeteringStore for RedbStore {
     }
 
     fn next_commit(&self) -> Result<u64> {
-        Ok(self.meta(NEXT_COMMIT)?.map(|bytes| decode_i64(&bytes)).transpose()?.map_or(1, |next| next as u64))
+        Ok(self
+            .meta(NEXT_COMMIT)?
+            .map(|bytes| decode_i64(&bytes))
+            .transpose()?
+            .map_or(1, |next| next as u64))
     }
 
     fn commit(&mut self, commit: &Commit) -> Result<()> {
@@ -158,22 +227,35 @@ impl MeteringStore for RedbStore {
         {
             let mut rollups = transaction.open_table(ROLLUPS).or_database(context)?;
             for (key, delta) in &commit.rollups {
-                let stored = (key.tenant_id.as_str(), key.metric.as_str(), key.granularity.code(), key.window_start.as_millis());
+                let stored = (
+                    key.tenant_id.as_str(),
+                    key.metric.as_str(),
+                    key.granularity.code(),
+                    key.window_start.as_millis(),
+                );
                 let mut rollup = match rollups.get(stored).or_database(context)? {
                     Some(bytes) => decode_rollup(bytes.value())?,
                     None => Rollup::default(),
                 };
                 rollup.apply(delta);
-                rollups.insert(stored, encode_rollup(&rollup).as_slice()).or_database(context)?;
+                rollups
+                    .insert(stored, encode_rollup(&rollup).as_slice())
+                    .or_database(context)?;
             }
             apply_state(&transaction, commit)?;
             let mut meta = transaction.open_table(META).or_database(context)?;
-            meta.insert(NEXT_COMMIT, (next as i64 + 1).to_le_bytes().as_slice()).or_database(context)?;
+            meta.insert(NEXT_COMMIT, (next as i64 + 1).to_le_bytes().as_slice())
+                .or_database(context)?;
             if let Some(publication) = &commit.publication {
-                assert_eq!(publication.commit, next, "a publication belongs to the commit that records it");
+                assert_eq!(
+                    publication.commit, next,
+                    "a publication belongs to the commit that records it"
+                );
                 let encoded = serde_json::to_vec(publication).expect("publications serialize");
                 let mut publications = transaction.open_table(PUBLICATIONS).or_database(context)?;
-                publications.insert(next, encoded.as_slice()).or_database(context)?;
+                publications
+                    .insert(next, encoded.as_slice())
+                    .or_database(context)?;
             }
         }
         transaction.commit().or_database(context)
@@ -186,7 +268,10 @@ impl MeteringStore for RedbStore {
         let mut pending = Vec::new();
         for entry in table.iter().or_database(context)? {
             let (_, bytes) = entry.or_database(context)?;
-            pending.push(serde_json::from_slice(bytes.value()).map_err(|error| Error::Corrupt(error.to_string()))?);
+            pending.push(
+                serde_json::from_slice(bytes.value())
+                    .map_err(|error| Error::Corrupt(error.to_string()))?,
+            );
         }
         Ok(pending)
     }
@@ -194,7 +279,11 @@ impl MeteringStore for RedbStore {
     fn finish_publication(&mut self, commit: u64) -> Result<()> {
         let context = "finishing a publication";
         let transaction = self.database.begin_write().or_database(context)?;
-        transaction.open_table(PUBLICATIONS).or_database(context)?.remove(commit).or_database(context)?;
+        transaction
+            .open_table(PUBLICATIONS)
+            .or_database(context)?
+            .remove(commit)
+            .or_database(context)?;
         transaction.commit().or_database(context)
     }
 
@@ -216,12 +305,18 @@ impl MeteringStore for RedbStore {
 
     fn dedup_key(&mut self) -> Result<[u8; 16]> {
         if let Some(bytes) = self.meta(DEDUP_KEY)? {
-            return bytes.try_into().map_err(|_| Error::Corrupt("the dedup key is not 16 bytes".into()));
+            return bytes
+                .try_into()
+                .map_err(|_| Error::Corrupt("the dedup key is not 16 bytes".into()));
         }
         let key = random_key()?;
         let context = "storing the dedup key";
         let transaction = self.database.begin_write().or_database(context)?;
-        transaction.open_table(META).or_database(context)?.insert(DEDUP_KEY, key.as_slice()).or_database(context)?;
+        transaction
+            .open_table(META)
+            .or_database(context)?
+            .insert(DEDUP_KEY, key.as_slice())
+            .or_database(context)?;
         transaction.commit().or_database(context)?;
         Ok(key)
     }
@@ -233,14 +328,23 @@ impl MeteringStore for RedbStore {
             let mut table = transaction.open_table(METERS).or_database(context)?;
             for meter in meters {
                 let now = meter_signature(meter);
-                let before = table.get(meter.name.as_str()).or_database(context)?.map(|bytes| String::from_utf8_lossy(bytes.value()).into_owned());
+                let before = table
+                    .get(meter.name.as_str())
+                    .or_database(context)?
+                    .map(|bytes| String::from_utf8_lossy(bytes.value()).into_owned());
                 match before {
                     Some(before) if before != now => {
-                        return Err(Error::MeterChanged { meter: meter.name.clone(), before, after: now });
+                        return Err(Error::MeterChanged {
+                            meter: meter.name.clone(),
+                            before,
+                            after: now,
+                        });
                     }
                     Some(_) => {}
                     None => {
-                        table.insert(meter.name.as_str(), now.as_bytes()).or_database(context)?;
+                        table
+                            .insert(meter.name.as_str(), now.as_bytes())
+                            .or_database(context)?;
                     }
                 }
             }
@@ -255,7 +359,11 @@ pub fn meter_signature(meter: &Meter) -> String {
         "{} of {}{}",
         meter.aggregation.as_str(),
         meter.unit,
-        meter.dimension.as_deref().map(|dimension| format!(" by {dimension}")).unwrap_or_default()
+        meter
+            .dimension
+            .as_deref()
+            .map(|dimension| format!(" by {dimension}"))
+            .unwrap_or_default()
     )
 }
 
@@ -263,17 +371,31 @@ fn apply_state(transaction: &redb::WriteTransaction, commit: &Commit) -> Result<
     let context = "committing the core's state";
     let changes = &commit.changes;
     let mut meta = transaction.open_table(META).or_database(context)?;
-    meta.insert(HORIZON, changes.horizon.as_millis().to_le_bytes().as_slice()).or_database(context)?;
+    meta.insert(
+        HORIZON,
+        changes.horizon.as_millis().to_le_bytes().as_slice(),
+    )
+    .or_database(context)?;
     let mut dedup = transaction.open_table(DEDUP).or_database(context)?;
     for (day, key) in &changes.dedup_added {
-        dedup.insert((day_number(*day), key.0), ()).or_database(context)?;
+        dedup
+            .insert((day_number(*day), key.0), ())
+            .or_database(context)?;
     }
     // Days ending at or before the cutoff start before the cutoff's day.
     let first_kept = day_number(changes.forget_before);
-    dedup.retain_in((i32::MIN, 0)..(first_kept, 0), |_, _| false).or_database(context)?;
+    dedup
+        .retain_in((i32::MIN, 0)..(first_kept, 0), |_, _| false)
+        .or_database(context)?;
     let mut distinct = transaction.open_table(DISTINCT).or_database(context)?;
     for (key, value) in &changes.distinct_added {
-        let stored = (key.tenant_id.as_str(), key.metric.as_str(), key.granularity.code(), key.window_start.as_millis(), value.as_str());
+        let stored = (
+            key.tenant_id.as_str(),
+            key.metric.as_str(),
+            key.granularity.code(),
+            key.window_start.as_millis(),
+            value.as_str(),
+        );
         distinct.insert(stored, ()).or_database(context)?;
     }
     distinct
@@ -285,13 +407,20 @@ fn apply_state(transaction: &redb::WriteTransaction, commit: &Commit) -> Result<
     let mut gauges = transaction.open_table(GAUGES).or_database(context)?;
     for (key, series) in &changes.gauges {
         let encoded = serde_json::to_vec(series).expect("gauge series serialize");
-        gauges.insert((key.tenant_id.as_str(), key.metric.as_str()), encoded.as_slice()).or_database(context)?;
+        gauges
+            .insert(
+                (key.tenant_id.as_str(), key.metric.as_str()),
+                encoded.as_slice(),
+            )
+            .or_database(context)?;
     }
     Ok(())
 }
 
 fn decode_i64(bytes: &[u8]) -> Result<i64> {
-    let array: [u8; 8] = bytes.try_into().map_err(|_| Error::Corrupt("a setting is not 8 bytes".into()))?;
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt("a setting is not 8 bytes".into()))?;
     Ok(i64::from_le_bytes(array))
 }
 
