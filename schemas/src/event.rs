@@ -23,6 +23,27 @@ use crate::time::Timestamp;
 
 /// Longest accepted CloudEvents `source`, in characters (printable ASCII only).
 pub const MAX_CLOUDEVENT_SOURCE_CHARS: usize = 256;
+/// The fields of a v1 event that Tally reads; any other field is ignored.
+pub const V1_FIELDS: [&str; 6] = [
+    "tenant_id",
+    "metric",
+    "value",
+    "timestamp",
+    "event_id",
+    "dimensions",
+];
+/// The v1 fields every event must carry.
+pub const V1_REQUIRED: [&str; 3] = ["tenant_id", "metric", "timestamp"];
+/// The CloudEvents attributes Tally reads (structured mode).
+pub const CLOUDEVENT_FIELDS: [&str; 7] = [
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "data",
+];
 
 /// A valid usage event, before the time-dependent checks (age, future) of the core.
 #[derive(Clone, Debug, PartialEq, Eq)]

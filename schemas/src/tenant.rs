@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::MAX_TENANT_ID_CHARS;
 
+/// The tenant id rule as a regular expression, as published in the JSON Schema.
+pub const TENANT_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$";
+
 /// A validated tenant id: 1–64 characters of `[A-Za-z0-9_-]`, starting with a letter or digit.
 ///
 /// The only way to get one is [`TenantId::parse`], so a `TenantId` is always safe to put in an

@@ -235,3 +235,32 @@ fn integer_event_ids_are_taken_as_written() {
     .unwrap();
     assert_eq!(event.event_id(), Some("1234"));
 }
+
+#[test]
+fn the_published_field_lists_are_the_fields_the_parser_reads() {
+    // GIVEN a valid event, WHEN each listed v1 field is given a value of the wrong JSON type,
+    // THEN the event is refused: every listed field is read (an unread field would be ignored).
+    let valid = serde_json::json!({"tenant_id":"t","metric":"cpu_hours","value":1,"timestamp":"2026-11-26T00:00:00Z","event_id":"e","dimensions":{}});
+    assert!(parse(&valid.to_string()).is_ok());
+    for field in V1_FIELDS {
+        let mut broken = valid.clone();
+        broken[field] = serde_json::json!([true]);
+        assert!(parse(&broken.to_string()).is_err(), "{field} is not read");
+    }
+    for field in V1_REQUIRED {
+        let mut missing = valid.clone();
+        missing.as_object_mut().unwrap().remove(field);
+        assert_eq!(
+            reason(&missing.to_string()),
+            RejectReason::MissingField,
+            "{field}"
+        );
+    }
+    let cloud = serde_json::json!({"specversion":"1.0","id":"1","source":"s","type":"cpu_hours","subject":"t","time":"2026-11-26T00:00:00Z","data":{"value":1}});
+    assert!(parse(&cloud.to_string()).is_ok());
+    for field in CLOUDEVENT_FIELDS {
+        let mut broken = cloud.clone();
+        broken[field] = serde_json::json!([true]);
+        assert!(parse(&broken.to_string()).is_err(), "{field} is not read");
+    }
+}
