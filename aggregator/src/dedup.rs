@@ -87,12 +87,43 @@ impl Hasher for PassThroughHasher {
         }
     }
 
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
-type KeyMap = HashMap<u128, i32, BuildHasherDefault<PassThroughHasher>>;
+/// A dedup key stored with 4-byte alignment: with its 4-byte day a table slot is 20 bytes,
+/// where a `u128` (16-byte aligned) would pad it to 32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PackedKey([u32; 4]);
+
+impl From<DedupKey> for PackedKey {
+    fn from(key: DedupKey) -> PackedKey {
+        let value = key.0;
+        PackedKey([
+            value as u32,
+            (value >> 32) as u32,
+            (value >> 64) as u32,
+            (value >> 96) as u32,
+        ])
+    }
+}
+
+impl From<PackedKey> for DedupKey {
+    fn from(key: PackedKey) -> DedupKey {
+        let [a, b, c, d] = key.0.map(u128::from);
+        DedupKey(a | (b << 32) | (c << 64) | (d << 96))
+    }
+}
+
+impl std::hash::Hash for PackedKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The key is already a uniform hash: its low 64 bits are the table hash.
+        state.write_u64(u64::from(self.0[0]) | (u64::from(self.0[1]) << 32));
+    }
+}
+
+type KeyMap = HashMap<PackedKey, i32, BuildHasherDefault<PassThroughHasher>>;
 
 /// The remembered identities, each with the day it is remembered from: the UTC day of the
 /// later of its event time and the processing time that first accepted it. An identity is
@@ -113,7 +144,7 @@ fn day_number(instant: Timestamp) -> i32 {
 impl DedupMemory {
     /// Remembers `key` from the day of `basis`; false if it was already remembered.
     pub fn insert(&mut self, basis: Timestamp, key: DedupKey) -> bool {
-        match self.keys.entry(key.0) {
+        match self.keys.entry(PackedKey::from(key)) {
             Entry::Occupied(_) => false,
             Entry::Vacant(slot) => {
                 slot.insert(day_number(basis));
@@ -139,7 +170,7 @@ impl DedupMemory {
         for (key, day) in &self.keys {
             visit(
                 Timestamp::from_millis(i64::from(*day) * MILLIS_PER_DAY),
-                DedupKey(*key),
+                DedupKey::from(*key),
             );
         }
     }
@@ -157,7 +188,7 @@ impl DedupMemory {
     /// Bytes of heap the remembered identities hold: every slot of the table (key, day and a
     /// control byte), spare capacity included.
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * (std::mem::size_of::<(u128, i32)>() + 1)
+        self.keys.capacity() * (std::mem::size_of::<(PackedKey, i32)>() + 1)
     }
 }
 

@@ -4,12 +4,12 @@
 //! window, drops redeliveries, and turns the rest into rollup deltas and state changes that a
 //! store commits atomically. Nothing here reads a clock, a file or the network.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use tally_schemas::time::MILLIS_PER_DAY;
 use tally_schemas::{
-    Aggregation, Meter, MeterCatalog, RejectReason, Rejection, Timestamp, UsageEvent,
+    Aggregation, Meter, MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent,
 };
 
 use crate::config::AggregatorConfig;
@@ -175,9 +175,12 @@ impl Aggregator {
             let meter = self
                 .catalog
                 .get(&delivery.event.metric)
-                .expect("events are parsed against this aggregator's catalog")
-                .clone();
-            self.aggregate(&delivery.event, &meter, horizon, &mut batch);
+                .expect("events are parsed against this aggregator's catalog");
+            let mut state = MeterState {
+                distinct: &mut self.distinct,
+                gauges: &mut self.gauges,
+            };
+            state.aggregate(&delivery.event, meter, horizon, &mut batch);
             let day_end = event_time.floor_day().plus_millis(MILLIS_PER_DAY);
             let late = now >= day_end.plus_millis(self.config.late_grace_millis);
             batch.output.accepted.push(Accepted {
@@ -216,61 +219,6 @@ impl Aggregator {
         None
     }
 
-    fn aggregate(
-        &mut self,
-        event: &UsageEvent,
-        meter: &Meter,
-        horizon: Timestamp,
-        batch: &mut Batch,
-    ) {
-        let value = event.value;
-        for granularity in Granularity::ALL {
-            let key = rollup_key(
-                event,
-                granularity,
-                granularity.window_start(event.event_time),
-            );
-            let mut delta = RollupDelta {
-                events: 1,
-                ..RollupDelta::default()
-            };
-            match meter.aggregation {
-                Aggregation::Sum => delta.add = value,
-                Aggregation::Count => delta.add = Decimal::ONE,
-                Aggregation::Max => delta.max = Some(value),
-                Aggregation::Latest => delta.latest = Some((event.event_time, value)),
-                Aggregation::UniqueCount => {
-                    let dimension = meter
-                        .dimension
-                        .as_deref()
-                        .expect("unique counts name a dimension");
-                    let counted = &event.dimensions[dimension];
-                    if self.distinct.insert(&key, counted) {
-                        delta.add = Decimal::ONE;
-                        batch
-                            .output
-                            .changes
-                            .distinct_added
-                            .push((key.clone(), counted.clone()));
-                    }
-                }
-                Aggregation::Gauge => {}
-            }
-            batch.add(key, &delta);
-        }
-        if meter.aggregation == Aggregation::Gauge {
-            let series_key = SeriesKey {
-                tenant_id: event.tenant_id.clone(),
-                metric: event.metric.clone(),
-            };
-            let series = self.gauges.entry(series_key.clone()).or_default();
-            if let Some(segment) = series.insert(event.event_time, value, horizon) {
-                batch.integrate(&series_key, segment);
-            }
-            batch.changed_series.insert(series_key);
-        }
-    }
-
     /// Integrates every series from the previous horizon to the new one.
     fn advance_horizon(&mut self, horizon: Timestamp, batch: &mut Batch) {
         let previous = self.horizon.replace(horizon);
@@ -298,6 +246,8 @@ impl Aggregator {
         let changes = &mut batch.output.changes;
         changes.horizon = horizon;
         changes.forget_before = cutoff;
+        batch.output.rollups = batch.rollups.into_sorted();
+        let changes = &mut batch.output.changes;
         changes.gauges = batch
             .changed_series
             .into_iter()
@@ -319,39 +269,152 @@ fn rollup_key(event: &UsageEvent, granularity: Granularity, window_start: Timest
     }
 }
 
+/// The state an event's aggregation may change, borrowed apart from the catalog.
+struct MeterState<'a> {
+    distinct: &'a mut DistinctSets,
+    gauges: &'a mut BTreeMap<SeriesKey, GaugeSeries>,
+}
+
+impl MeterState<'_> {
+    fn aggregate(
+        &mut self,
+        event: &UsageEvent,
+        meter: &Meter,
+        horizon: Timestamp,
+        batch: &mut Batch,
+    ) {
+        let series = batch.rollups.series(&event.tenant_id, &event.metric);
+        let value = event.value;
+        for granularity in Granularity::ALL {
+            let window_start = granularity.window_start(event.event_time);
+            let mut delta = RollupDelta {
+                events: 1,
+                ..RollupDelta::default()
+            };
+            match meter.aggregation {
+                Aggregation::Sum => delta.add = value,
+                Aggregation::Count => delta.add = Decimal::ONE,
+                Aggregation::Max => delta.max = Some(value),
+                Aggregation::Latest => delta.latest = Some((event.event_time, value)),
+                Aggregation::UniqueCount => {
+                    let dimension = meter
+                        .dimension
+                        .as_deref()
+                        .expect("unique counts name a dimension");
+                    let counted = &event.dimensions[dimension];
+                    let key = rollup_key(event, granularity, window_start);
+                    if self.distinct.insert(&key, counted) {
+                        delta.add = Decimal::ONE;
+                        batch
+                            .output
+                            .changes
+                            .distinct_added
+                            .push((key, counted.clone()));
+                    }
+                }
+                Aggregation::Gauge => {}
+            }
+            batch.rollups.add(series, granularity, window_start, &delta);
+        }
+        if meter.aggregation == Aggregation::Gauge {
+            let series_key = SeriesKey {
+                tenant_id: event.tenant_id.clone(),
+                metric: event.metric.clone(),
+            };
+            let samples = self.gauges.entry(series_key.clone()).or_default();
+            if let Some(segment) = samples.insert(event.event_time, value, horizon) {
+                batch.integrate(&series_key, segment);
+            }
+            batch.changed_series.insert(series_key);
+        }
+    }
+}
+
+/// The rollup deltas of one batch, keyed without allocating on the hot path: a number per
+/// (tenant, metric) series, found by borrowed lookups, then (granularity, window start).
+#[derive(Default)]
+struct BatchRollups {
+    series_by_tenant: HashMap<String, HashMap<String, usize>>,
+    series: Vec<(TenantId, String)>,
+    windows: Vec<HashMap<(Granularity, Timestamp), RollupDelta>>,
+}
+
+impl BatchRollups {
+    /// The number of the (tenant, metric) series, allocating only the first time it is seen.
+    fn series(&mut self, tenant_id: &TenantId, metric: &str) -> usize {
+        let known = self
+            .series_by_tenant
+            .get(tenant_id.as_str())
+            .and_then(|metrics| metrics.get(metric));
+        if let Some(number) = known {
+            return *number;
+        }
+        let number = self.series.len();
+        self.series.push((tenant_id.clone(), metric.to_owned()));
+        self.windows.push(HashMap::new());
+        self.series_by_tenant
+            .entry(tenant_id.as_str().to_owned())
+            .or_default()
+            .insert(metric.to_owned(), number);
+        number
+    }
+
+    fn add(
+        &mut self,
+        series: usize,
+        granularity: Granularity,
+        window_start: Timestamp,
+        delta: &RollupDelta,
+    ) {
+        self.windows[series]
+            .entry((granularity, window_start))
+            .or_default()
+            .merge(delta);
+    }
+
+    /// The deltas keyed and sorted as [`BatchOutput::rollups`] promises.
+    fn into_sorted(self) -> BTreeMap<RollupKey, RollupDelta> {
+        let mut sorted = BTreeMap::new();
+        for ((tenant_id, metric), windows) in self.series.into_iter().zip(self.windows) {
+            for ((granularity, window_start), delta) in windows {
+                let key = RollupKey {
+                    tenant_id: tenant_id.clone(),
+                    metric: metric.clone(),
+                    granularity,
+                    window_start,
+                };
+                sorted.insert(key, delta);
+            }
+        }
+        sorted
+    }
+}
+
 /// The output being built, and the gauge series touched.
 #[derive(Default)]
 struct Batch {
     output: BatchOutput,
+    rollups: BatchRollups,
     changed_series: BTreeSet<SeriesKey>,
 }
 
 impl Batch {
-    fn add(&mut self, key: RollupKey, delta: &RollupDelta) {
-        self.output.rollups.entry(key).or_default().merge(delta);
-    }
-
     /// Adds `segment.level` × overlap to every window the segment overlaps, at every
     /// granularity. Zero changes still create the rollup, so a window the level covers always
     /// has a row.
     fn integrate(&mut self, series: &SeriesKey, segment: Segment) {
+        let number = self.rollups.series(&series.tenant_id, &series.metric);
         for granularity in Granularity::ALL {
             for_each_overlap(
                 granularity,
                 segment.from,
                 segment.to,
                 |window_start, overlap_millis| {
-                    let key = RollupKey {
-                        tenant_id: series.tenant_id.clone(),
-                        metric: series.metric.clone(),
-                        granularity,
-                        window_start,
-                    };
                     let delta = RollupDelta {
                         add: segment.level * Decimal::from(overlap_millis),
                         ..RollupDelta::default()
                     };
-                    self.add(key, &delta);
+                    self.rollups.add(number, granularity, window_start, &delta);
                 },
             );
         }

@@ -30,6 +30,21 @@ pub fn catalog(global: &GlobalOptions) -> Result<MeterCatalog> {
     )?)
 }
 
+/// Opens an existing data directory's tables, for commands that only read rollups: no
+/// recovery, and the core's state is not loaded.
+///
+/// Fails, saying what to run first, when the directory holds no tables yet.
+pub fn open_tables(global: &GlobalOptions) -> Result<RedbStore> {
+    let tables = global.data_dir.join(TABLES_FILE);
+    if !tables.exists() {
+        anyhow::bail!(
+            "no Tally data in {} (no {TABLES_FILE}); run `tally demo` or `tally ingest FILE` first, or pass --data-dir",
+            global.data_dir.display()
+        );
+    }
+    Ok(RedbStore::open(&tables)?)
+}
+
 /// Opens the data directory's pipeline, creating the directory on first use and finishing
 /// anything an interrupted run left behind.
 pub fn open(global: &GlobalOptions) -> Result<EmbeddedPipeline> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tally_aggregator::{Granularity, Rollup, RollupKey};
 use tally_runtime::embedded::RedbStore;
 use tally_runtime::ports::{MeteringStore, RollupFilter};
-use tally_schemas::{MeterCatalog, Timestamp};
+use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 
 use crate::output::{csv_field, parse_time, print_table};
 use crate::{GlobalOptions, context};
@@ -23,8 +23,8 @@ use crate::{GlobalOptions, context};
 )]
 pub struct UsageArgs {
     /// Only this tenant.
-    #[arg(long)]
-    pub tenant: Option<String>,
+    #[arg(long, value_parser = parse_tenant_id)]
+    pub tenant: Option<TenantId>,
     /// Only this meter.
     #[arg(long)]
     pub metric: Option<String>,
@@ -40,6 +40,10 @@ pub struct UsageArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = UsageFormat::Table)]
     pub format: UsageFormat,
+}
+
+fn parse_tenant_id(text: &str) -> Result<TenantId, String> {
+    TenantId::parse(text).map_err(|problem| problem.to_string())
 }
 
 /// How to print usage.
@@ -97,15 +101,31 @@ fn row(catalog: &MeterCatalog, key: &RollupKey, rollup: &Rollup) -> UsageRow {
 }
 
 pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
-    let pipeline = context::open(global)?;
+    let store = context::open_tables(global)?;
+    let catalog = &context::catalog(global)?;
+    if let Some(metric) = args
+        .metric
+        .as_deref()
+        .filter(|metric| catalog.get(metric).is_none())
+    {
+        let known: Vec<&str> = catalog
+            .meters()
+            .iter()
+            .map(|meter| meter.name.as_str())
+            .collect();
+        anyhow::bail!(
+            "unknown metric {metric:?}; known meters: {}",
+            known.join(", ")
+        );
+    }
     let filter = RollupFilter {
-        tenant_id: args.tenant.clone(),
+        tenant_id: args.tenant.as_ref().map(|tenant| tenant.to_string()),
         metric: args.metric.clone(),
         granularity: Some(args.granularity),
         from: args.from,
         to: args.to,
     };
-    let rows = rows(pipeline.store(), pipeline.aggregator().catalog(), &filter)?;
+    let rows = rows(&store, catalog, &filter)?;
     match args.format {
         UsageFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         UsageFormat::Csv => {

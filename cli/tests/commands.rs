@@ -1,0 +1,177 @@
+//! The command line's behaviour at its edges: clear errors for bad input, every format of
+//! `tally usage`, help with examples.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use tally_schemas::Timestamp;
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn usage_refuses_a_missing_data_dir_a_hostile_tenant_and_an_unknown_meter() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("never-used");
+    let output = tally(&data_dir, &["usage"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("run `tally demo`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !data_dir.exists(),
+        "reading must not create a data directory"
+    );
+
+    let input = Input {
+        path: fixtures().join("events/contract-run-1.ndjson"),
+        now: Timestamp::parse(RUN_1_NOW).unwrap(),
+    };
+    ingest(&data_dir, &input, &[]);
+    let output = tally(&data_dir, &["usage", "--tenant", "../x"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("tenant_id"), "{}", stderr(&output));
+    let output = tally(&data_dir, &["usage", "--metric", "gpu_seconds"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("known meters"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn usage_formats_agree() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    let input = Input {
+        path: fixtures().join("events/contract-run-1.ndjson"),
+        now: Timestamp::parse(RUN_1_NOW).unwrap(),
+    };
+    ingest(&data_dir, &input, &[]);
+    let filter = ["--tenant", "beta-2", "--granularity", "day"];
+    let json = tally(
+        &data_dir,
+        &[&["usage", "--format", "json"][..], &filter].concat(),
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    let csv = String::from_utf8(
+        tally(
+            &data_dir,
+            &[&["usage", "--format", "csv"][..], &filter].concat(),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let table =
+        String::from_utf8(tally(&data_dir, &[&["usage"][..], &filter].concat()).stdout).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("tenant_id,metric,granularity,window_start,window_end,value,unit,events")
+    );
+    let csv_rows: Vec<&str> = lines.collect();
+    assert_eq!(csv_rows.len(), rows.len());
+    assert!(!rows.is_empty());
+    for (row, line) in rows.iter().zip(&csv_rows) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], row["tenant_id"].as_str().unwrap());
+        assert_eq!(cells[1], row["metric"].as_str().unwrap());
+        assert_eq!(cells[3], row["window_start"].as_str().unwrap());
+        assert_eq!(cells[4], row["window_end"].as_str().unwrap());
+        assert_eq!(cells[5], row["value"].as_str().unwrap());
+        let metric = row["metric"].as_str().unwrap();
+        let value = row["value"].as_str().unwrap();
+        assert!(
+            table
+                .lines()
+                .any(|line| line.contains(metric) && line.contains(value)),
+            "{metric} {value} missing from the table:\n{table}"
+        );
+    }
+}
+
+#[test]
+fn a_meter_redefined_for_an_existing_data_dir_is_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    let input = Input {
+        path: fixtures().join("events/contract-run-1.ndjson"),
+        now: Timestamp::parse(RUN_1_NOW).unwrap(),
+    };
+    ingest(&data_dir, &input, &[]);
+    let changed = scratch.path().join("meters.toml");
+    let text = fs::read_to_string(meters_file())
+        .unwrap()
+        .replace("aggregation = \"max\"", "aggregation = \"sum\"");
+    fs::write(&changed, text).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--meters",
+            changed.to_str().unwrap(),
+            "ingest",
+            "--now",
+            RUN_1_NOW,
+        ])
+        .arg(&input.path)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("peak_connections"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn ingest_names_a_missing_input_and_every_command_has_examples() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = tally(scratch.path(), &["ingest", "no-such-file.ndjson"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no-such-file.ndjson"),
+        "{}",
+        stderr(&output)
+    );
+    for command in ["ingest", "usage", "demo"] {
+        let help = String::from_utf8(tally(scratch.path(), &[command, "--help"]).stdout).unwrap();
+        assert!(
+            help.contains("Examples:") && help.contains(&format!("tally {command}")),
+            "{command} --help:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn ingest_reads_standard_input() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "ingest",
+            "--format",
+            "json",
+            "--now",
+            RUN_1_NOW,
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(br#"{"tenant_id":"t","metric":"api_calls","timestamp":"2026-11-26T14:00:00Z","event_id":"x"}"#).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["accepted"], 1);
+}
