@@ -13,5 +13,6 @@ pub mod parquet;
 pub mod pipeline;
 pub mod ports;
 pub mod quarantine;
+pub mod truth;
 
 pub use error::{Error, Result};
