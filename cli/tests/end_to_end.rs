@@ -108,8 +108,10 @@ fn hand_worked_values_of_the_fixtures() {
         ),
         "4"
     );
-    // Operator meters: max 25 then 30; latest seats 8 (02:45) beats a later-arriving 6 (02:50
-    // is later: 6 wins) — the latest event time wins, not the latest arrival.
+    // Operator meters. max: 25 on the 26th, then 30 on the 27th. latest: in the 02:00 hour,
+    // 8 (at 02:45) is replaced by 6 (at 02:50, a later event time arriving in run 2), while 3
+    // (at 01:00, arriving last) replaces nothing in its own hour's window: the latest event
+    // time wins, not the latest arrival.
     assert_eq!(
         value(
             "beta-2",
@@ -121,6 +123,14 @@ fn hand_worked_values_of_the_fixtures() {
     );
     assert_eq!(
         value("beta-2", "plan_seats", "hour", "2026-11-26T02:00:00Z"),
+        "6"
+    );
+    assert_eq!(
+        value("beta-2", "plan_seats", "hour", "2026-11-26T01:00:00Z"),
+        "3"
+    );
+    assert_eq!(
+        value("beta-2", "plan_seats", "month", "2026-11-01T00:00:00Z"),
         "6"
     );
     assert_eq!(

@@ -390,6 +390,28 @@ impl Chunk {
         self.events.is_empty() && self.quarantine.is_empty()
     }
 
+    /// Counts a refused line and keeps it, raw, for the quarantine.
+    fn refuse(
+        &mut self,
+        rejection: Rejection,
+        options: &IngestOptions,
+        position: String,
+        raw: &[u8],
+        truncated: bool,
+        summary: &mut IngestSummary,
+    ) {
+        *summary.rejected.entry(rejection.reason).or_default() += 1;
+        let record = QuarantineRecord::new(
+            rejection,
+            &options.source,
+            position,
+            options.now,
+            raw,
+            truncated,
+        );
+        self.quarantine.push(record);
+    }
+
     fn read(
         reader: &mut LineReader<'_>,
         catalog: &MeterCatalog,
@@ -408,15 +430,7 @@ impl Chunk {
                     RejectReason::TooLarge,
                     format!("line is longer than {MAX_EVENT_BYTES} bytes"),
                 );
-                *summary.rejected.entry(rejection.reason).or_default() += 1;
-                chunk.quarantine.push(QuarantineRecord::new(
-                    rejection,
-                    &options.source,
-                    position,
-                    options.now,
-                    &line.bytes,
-                    true,
-                ));
+                chunk.refuse(rejection, options, position, &line.bytes, true, summary);
                 continue;
             }
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
@@ -430,15 +444,7 @@ impl Chunk {
                     chunk.raw.push(line.bytes);
                 }
                 Err(rejection) => {
-                    *summary.rejected.entry(rejection.reason).or_default() += 1;
-                    chunk.quarantine.push(QuarantineRecord::new(
-                        rejection,
-                        &options.source,
-                        position,
-                        options.now,
-                        &line.bytes,
-                        false,
-                    ));
+                    chunk.refuse(rejection, options, position, &line.bytes, false, summary);
                 }
             }
         }
