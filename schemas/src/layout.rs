@@ -33,6 +33,34 @@ pub fn events_object_key(tenant_id: &TenantId, day: Timestamp, object_name: &str
     format!("{}{object_name}.parquet", events_partition(tenant_id, day))
 }
 
+/// The prefix of one tenant's invoices for one billing period:
+/// `tenants/{tenant_id}/invoices/{YYYY-MM}/`.
+pub fn invoices_prefix(tenant_id: &TenantId, month_start: Timestamp) -> String {
+    format!(
+        "tenants/{tenant_id}/invoices/{}/",
+        &month_start.date_string()[..7]
+    )
+}
+
+/// The key of one invoice object: the period's prefix plus `{object_name}.{extension}`.
+pub fn invoice_object_key(
+    tenant_id: &TenantId,
+    month_start: Timestamp,
+    object_name: &str,
+    extension: &str,
+) -> String {
+    assert!(
+        !object_name.is_empty()
+            && !object_name.contains(['/', '\\'])
+            && !extension.contains(['/', '\\']),
+        "object names are plain file names"
+    );
+    format!(
+        "{}{object_name}.{extension}",
+        invoices_prefix(tenant_id, month_start)
+    )
+}
+
 /// The key of one quarantine object for records received on `day`.
 pub fn quarantine_object_key(day: Timestamp, object_name: &str) -> String {
     assert!(

@@ -68,6 +68,50 @@ pub fn events_schema() -> Schema {
     ])
 }
 
+/// The column names of the invoice lines table, in file order.
+pub const INVOICE_LINE_COLUMNS: [&str; 15] = [
+    "invoice_id",
+    "invoice_number",
+    "tenant_id",
+    "period",
+    "status",
+    "currency",
+    "line_number",
+    "kind",
+    "line_period",
+    "meter",
+    "description",
+    "quantity",
+    "unit",
+    "unrounded_amount",
+    "amount",
+];
+
+/// The Arrow schema of the invoice lines table finance queries next to the events: one row per
+/// line of every invoice written (`period` and `line_period` as `YYYY-MM`; amounts and
+/// quantities exact, DECIMAL(38,9)).
+pub fn invoice_lines_schema() -> Schema {
+    let decimal = DataType::Decimal128(VALUE_PRECISION, VALUE_SCALE);
+    let columns = INVOICE_LINE_COLUMNS;
+    Schema::new(vec![
+        Field::new(columns[0], DataType::Utf8, false),
+        Field::new(columns[1], DataType::Utf8, false),
+        Field::new(columns[2], DataType::Utf8, false),
+        Field::new(columns[3], DataType::Utf8, false),
+        Field::new(columns[4], DataType::Utf8, false),
+        Field::new(columns[5], DataType::Utf8, false),
+        Field::new(columns[6], DataType::Int32, false),
+        Field::new(columns[7], DataType::Utf8, false),
+        Field::new(columns[8], DataType::Utf8, false),
+        Field::new(columns[9], DataType::Utf8, true),
+        Field::new(columns[10], DataType::Utf8, false),
+        Field::new(columns[11], decimal.clone(), false),
+        Field::new(columns[12], DataType::Utf8, false),
+        Field::new(columns[13], decimal.clone(), false),
+        Field::new(columns[14], decimal, false),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

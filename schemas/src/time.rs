@@ -149,6 +149,52 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Serde helpers writing a [`Timestamp`] as an RFC 3339 string (documents people read, such as
+/// invoices) instead of the compact milliseconds used in state.
+pub mod rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Timestamp;
+
+    /// Writes the instant as RFC 3339.
+    pub fn serialize<S: Serializer>(instant: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(instant)
+    }
+
+    /// Reads an RFC 3339 instant.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for an optional instant (`null` when absent).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::super::Timestamp;
+
+        /// Writes the instant as RFC 3339, or `null`.
+        pub fn serialize<S: Serializer>(
+            instant: &Option<Timestamp>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match instant {
+                Some(instant) => serializer.collect_str(instant),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        /// Reads an RFC 3339 instant or `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Timestamp>, D::Error> {
+            let text = Option::<String>::deserialize(deserializer)?;
+            text.map(|text| Timestamp::parse(&text).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+}
+
 /// Days in `month` of `year` in the proleptic Gregorian calendar.
 pub fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
