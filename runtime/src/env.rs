@@ -4,6 +4,8 @@
 pub const TALLY_DATA_DIR: &str = "TALLY_DATA_DIR";
 /// A TOML file of operator-defined meters, added to the default catalog.
 pub const TALLY_METERS_FILE: &str = "TALLY_METERS_FILE";
+/// A TOML file of price plans and tenant plan assignments (see billing/PLANS.md).
+pub const TALLY_PLANS_FILE: &str = "TALLY_PLANS_FILE";
 /// The acceptance window in days (default 35).
 pub const TALLY_MAX_EVENT_AGE_DAYS: &str = "TALLY_MAX_EVENT_AGE_DAYS";
 /// Test hook: abort the process at a named point of an ingest (`after-stage:N`,

@@ -9,7 +9,9 @@ use tally_schemas::Meter;
 use crate::Error;
 use crate::Result;
 use crate::embedded::store::meter_signature;
+use crate::invoices::{InvoiceStore, MemoryInvoices, Quantities};
 use crate::ports::{Bucket, Commit, MeteringStore, Publication, RollupFilter};
+use tally_billing::invoice::Invoice;
 
 /// A bucket held in a map.
 #[derive(Debug, Default)]
@@ -73,6 +75,29 @@ pub struct MemoryStore {
     next_commit: u64,
     dedup_key: Option<[u8; 16]>,
     meters: BTreeMap<String, String>,
+    invoices: MemoryInvoices,
+}
+
+impl InvoiceStore for MemoryStore {
+    fn invoice(&self, tenant_id: &str, period: &str) -> Result<Option<Invoice>> {
+        self.invoices.invoice(tenant_id, period)
+    }
+
+    fn invoices(&self, tenant_id: &str) -> Result<Vec<Invoice>> {
+        self.invoices.invoices(tenant_id)
+    }
+
+    fn billed(&self, tenant_id: &str, period: &str) -> Result<Option<Quantities>> {
+        self.invoices.billed(tenant_id, period)
+    }
+
+    fn put_invoice(
+        &mut self,
+        invoice: Invoice,
+        billed: &[(String, Quantities)],
+    ) -> Result<Invoice> {
+        self.invoices.put_invoice(invoice, billed)
+    }
 }
 
 impl MeteringStore for MemoryStore {

@@ -73,6 +73,14 @@ pub fn encode_events(rows: &[EventRow<'_>]) -> Result<Vec<u8>> {
 /// [`encode_events`] with the row-group limit as a parameter, so tests can cross it cheaply.
 fn encode_with_row_group_limit(rows: &[EventRow<'_>], max_rows: usize) -> Result<Vec<u8>> {
     let batch = events_batch(rows).map_err(encoding_error)?;
+    write_batch(&batch, max_rows).map_err(encoding_error)
+}
+
+/// One Parquet file holding `batch`: Snappy, page statistics, row groups of at most `max_rows`.
+pub(crate) fn write_batch(
+    batch: &RecordBatch,
+    max_rows: usize,
+) -> Result<Vec<u8>, parquet::errors::ParquetError> {
     let properties = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         // Page statistics also write the column index, so readers can skip pages, not only
@@ -80,10 +88,9 @@ fn encode_with_row_group_limit(rows: &[EventRow<'_>], max_rows: usize) -> Result
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(max_rows))
         .build();
-    let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(properties))
-        .map_err(encoding_error)?;
-    writer.write(&batch).map_err(encoding_error)?;
-    writer.into_inner().map_err(encoding_error)
+    let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(properties))?;
+    writer.write(batch)?;
+    writer.into_inner()
 }
 
 fn encoding_error(source: impl std::error::Error + Send + Sync + 'static) -> Error {
@@ -180,7 +187,7 @@ impl EventColumns {
 }
 
 /// The value as an integer count of 10^-9 units, computed in integers only.
-fn value_at_scale(value: Decimal) -> i128 {
+pub(crate) fn value_at_scale(value: Decimal) -> i128 {
     // Normalizing drops trailing fraction zeros, so only digits that matter count against the
     // scale of the column.
     let value = value.normalize();

@@ -161,6 +161,11 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
         })
     }
 
+    /// The bucket and the store, for jobs that run after ingesting.
+    pub fn into_parts(self) -> (B, S) {
+        (self.bucket, self.store)
+    }
+
     /// The store, for queries.
     pub fn store(&self) -> &S {
         &self.store

@@ -34,7 +34,7 @@ const NEXT_COMMIT: &str = "next_commit";
 const DEDUP_KEY: &str = "dedup_key";
 
 /// Converts any redb error into the runtime's, naming what was being done.
-trait OrDatabase<T> {
+pub(crate) trait OrDatabase<T> {
     fn or_database(self, context: &'static str) -> Result<T>;
 }
 
@@ -85,6 +85,11 @@ impl RedbStore {
             .or_database("creating tables")?;
         transaction.commit().or_database("creating tables")?;
         Ok(RedbStore { database })
+    }
+
+    /// The database, for the other tables kept in the same file.
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
     }
 
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
