@@ -19,6 +19,7 @@ use tally_schemas::layout::QUARANTINE_PREFIX;
 
 use crate::context::EmbeddedPipeline;
 use crate::ingest::{byte_progress, print_summary};
+use crate::invoice::{InvoiceArgs, invoice};
 use crate::output::{count, print_table};
 use crate::usage::rows;
 use crate::{GlobalOptions, context};
@@ -122,6 +123,8 @@ pub fn run(global: &GlobalOptions, args: &DemoArgs) -> Result<ExitCode> {
     }
     print_month_usage(&pipeline, month_start)?;
     print_rejections(&pipeline)?;
+    drop(pipeline);
+    print_invoices(global, month)?;
     print_next_steps(
         global,
         month,
@@ -206,6 +209,32 @@ fn print_rejections(pipeline: &EmbeddedPipeline) -> Result<()> {
     Ok(())
 }
 
+/// Invoices the month: final when its grace period has passed, drafts otherwise.
+fn print_invoices(global: &GlobalOptions, month: &str) -> Result<()> {
+    let month_start = crate::invoice::parse_period(month)?;
+    let grace =
+        tally_runtime::invoicing::DEFAULT_GRACE_HOURS * tally_schemas::time::MILLIS_PER_HOUR;
+    let finalize = clock::now() >= month_start.next_month_start().plus_millis(grace);
+    let args = InvoiceArgs {
+        period: month.to_owned(),
+        tenant: None,
+        finalize,
+        plans: None,
+        grace_hours: tally_runtime::invoicing::DEFAULT_GRACE_HOURS,
+        now: None,
+        format: crate::invoice::InvoiceFormat::Table,
+    };
+    let outcomes = invoice(global, &args)?;
+    let state = if finalize {
+        "final"
+    } else {
+        "drafts: the month's grace period has not passed"
+    };
+    println!("\nInvoices for {month} ({state}; default plan `standard`):");
+    crate::invoice::print_invoices(&outcomes, global);
+    Ok(())
+}
+
 fn print_next_steps(global: &GlobalOptions, month: &str, example: Option<(String, Timestamp)>) {
     let data = global.data_dir.display();
     println!("\nWhere things are:");
@@ -220,6 +249,10 @@ fn print_next_steps(global: &GlobalOptions, month: &str, example: Option<(String
     println!("\nNext, try:");
     println!("  tally usage --tenant acme --granularity day --from {month}-01 --to {month}-08");
     println!("  tally usage --metric active_users --format json");
+    println!(
+        "  tally reconcile --period {month}              # events, rollups and invoices agree"
+    );
+    println!("  open {data}/tenant-data/tenants/acme/invoices/{month}/acme-000001.html");
     if let Some((path, now)) = example {
         println!("  tally ingest --now {now} {path}    # already counted: all duplicates");
     }

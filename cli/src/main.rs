@@ -4,7 +4,9 @@
 mod context;
 mod demo;
 mod ingest;
+mod invoice;
 mod output;
+mod reconcile;
 mod usage;
 
 use std::path::PathBuf;
@@ -47,6 +49,8 @@ pub struct GlobalOptions {
 enum Command {
     Ingest(ingest::IngestArgs),
     Usage(usage::UsageArgs),
+    Invoice(invoice::InvoiceArgs),
+    Reconcile(reconcile::ReconcileArgs),
     Demo(demo::DemoArgs),
 }
 
@@ -55,6 +59,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => ingest::run(&cli.global, &args),
         Command::Usage(args) => usage::run(&cli.global, &args),
+        Command::Invoice(args) => invoice::run(&cli.global, &args),
+        Command::Reconcile(args) => reconcile::run(&cli.global, &args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
     match result {
