@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use rust_decimal::{Decimal, RoundingStrategy};
+
 use crate::invoice::{Invoice, InvoiceStatus, LineKind};
 
 /// What the page says about the usage behind the lines: per meter, the quantity and the events
@@ -54,8 +56,9 @@ fn header(page: &mut String, invoice: &Invoice, status: &str) {
         (
             "Billing period",
             format!(
-                "{} ({} – {})",
-                invoice.period, invoice.period_start, invoice.period_end
+                "{} to {} (UTC)",
+                invoice.period_start.date_string(),
+                invoice.period_end.plus_millis(-1).date_string()
             ),
         ),
         ("Plan", invoice.plan.clone()),
@@ -87,7 +90,7 @@ fn lines(page: &mut String, invoice: &Invoice) {
             "<tr{class}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             escape(&line.description),
             escape(&line.period),
-            escape(&group_digits(&line.quantity.normalize().to_string())),
+            escape(&group_digits(&shown_quantity(line.quantity))),
             escape(&line.unit),
             escape(&money(&line.amount.to_string(), &invoice.currency)),
         );
@@ -122,6 +125,14 @@ fn usage_section(page: &mut String, invoice: &Invoice, usage: &UsageDetail) {
         );
     }
     page.push_str("</tbody>\n</table>\n");
+}
+
+/// A quantity as a person reads it: at most six fraction digits (the JSON keeps every digit).
+fn shown_quantity(quantity: Decimal) -> String {
+    quantity
+        .round_dp_with_strategy(6, RoundingStrategy::MidpointNearestEven)
+        .normalize()
+        .to_string()
 }
 
 /// An amount with its currency code, digits grouped by thousands.
@@ -180,8 +191,8 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .lines, .usage { margin-top: 24px; }
 .lines th, .usage th { text-align: left; border-bottom: 2px solid #1d2330; padding: 8px 6px; }
 .lines td, .usage td { border-bottom: 1px solid #e5e7eb; padding: 8px 6px; vertical-align: top; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tfoot th { text-align: right; border-bottom: none; } .total { font-size: 18px; font-weight: 700; }
+.num, .lines th.num, .usage th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tfoot th, tfoot td { text-align: right; border-bottom: none; border-top: 2px solid #1d2330; padding-top: 12px; } .total { font-size: 18px; font-weight: 700; }
 tr.adjustment td { background: #fff8e6; }
 .banner { background: #fff8e6; border: 1px solid #f0d48a; padding: 8px 12px; margin-top: 20px; }
 footer { margin-top: 36px; color: #6b7280; font-size: 12px; }
@@ -192,6 +203,51 @@ footer { margin-top: 36px; color: #6b7280; font-size: 12px; }
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_escapes_what_it_shows_and_keeps_the_total() {
+        use crate::invoice::{InvoiceLine, InvoiceStatus};
+        use tally_schemas::Timestamp;
+        let invoice = Invoice {
+            id: "inv-t-202610-r1".into(),
+            number: "t-000001".into(),
+            tenant_id: "t".into(),
+            period: "2026-10".into(),
+            period_start: Timestamp::parse("2026-10-01T00:00:00Z").unwrap(),
+            period_end: Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
+            revision: 1,
+            status: InvoiceStatus::Final,
+            finalized_at: Timestamp::parse("2026-11-02T00:00:00Z").ok(),
+            currency: "USD".into(),
+            plan: "standard".into(),
+            lines: vec![InvoiceLine {
+                kind: LineKind::Charge,
+                period: "2026-10".into(),
+                meter: Some("api_calls".into()),
+                description: "Calls <script>".into(),
+                quantity: Decimal::new(1_234_567_891, 4),
+                unit: "calls".into(),
+                unrounded: Decimal::new(123_456, 2),
+                amount: Decimal::new(123_456, 2),
+            }],
+            total: Decimal::new(123_456, 2),
+            quantities: Default::default(),
+            events: Default::default(),
+            restated: Default::default(),
+        };
+        let page = render_html(&invoice, &UsageDetail::default());
+        assert!(page.contains("Calls &lt;script&gt;") && !page.contains("<script>"));
+        assert!(
+            page.contains("1,234.56 USD"),
+            "the total is shown with grouped digits"
+        );
+        assert!(
+            page.contains("123,456.7891"),
+            "quantities keep up to six fraction digits"
+        );
+        assert!(page.contains("2026-10-01 to 2026-10-31 (UTC)"));
+        assert!(page.contains("<h1>Invoice</h1>") && !page.contains("Draft:"));
+    }
 
     #[test]
     fn digits_group_by_thousands() {

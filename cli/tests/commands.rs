@@ -175,3 +175,77 @@ fn ingest_reads_standard_input() {
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["accepted"], 1);
 }
+
+#[test]
+fn invoices_reconcile_with_the_events_and_a_lost_file_is_caught() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    for input in corpus(scratch.path(), 0) {
+        ingest(&data_dir, &input, &[]);
+    }
+    let output = tally(
+        &data_dir,
+        &[
+            "invoice", "--period", "2026-11", "--format", "json", "--now", RUN_2_NOW,
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let invoices: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let tenants: Vec<&str> = invoices
+        .iter()
+        .map(|invoice| invoice["tenant_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(tenants, ["beta-2", "tenant_123"]);
+    for invoice in &invoices {
+        let lines: rust_decimal::Decimal = invoice["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| {
+                line["amount"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(lines, invoice["total"].as_str().unwrap().parse().unwrap());
+        assert_eq!(invoice["status"], "draft");
+    }
+    let refused = tally(
+        &data_dir,
+        &[
+            "invoice",
+            "--period",
+            "2026-11",
+            "--finalize",
+            "--now",
+            RUN_2_NOW,
+        ],
+    );
+    assert!(
+        !refused.status.success() && stderr(&refused).contains("grace"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let reconcile = tally(&data_dir, &["reconcile", "--period", "2026-11"]);
+    assert!(
+        reconcile.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reconcile.stdout)
+    );
+
+    // GIVEN one events file lost, THEN reconcile lists the difference and fails
+    let partition = data_dir.join("tenant-data/tenants/beta-2/usage/events/dt=2026-11-26");
+    let file = fs::read_dir(&partition)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::remove_file(file).unwrap();
+    let reconcile = tally(&data_dir, &["reconcile", "--period", "2026-11"]);
+    assert_eq!(reconcile.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&reconcile.stdout).contains("DIFFERS"));
+}
