@@ -11,6 +11,9 @@ use crate::rollup::RollupKey;
 #[derive(Debug, Default)]
 pub struct DistinctSets {
     windows: HashMap<RollupKey, HashSet<String>>,
+    /// The cutoff of the last sweep: windows only close at hour boundaries, so a cutoff in the
+    /// same hour finds nothing new to forget.
+    swept_through: Option<Timestamp>,
 }
 
 impl DistinctSets {
@@ -29,7 +32,17 @@ impl DistinctSets {
 
     /// Forgets every window that ends at or before `cutoff`: no accepted event can reach it.
     pub fn forget_before(&mut self, cutoff: Timestamp) {
+        if self
+            .swept_through
+            .is_some_and(|swept| swept.floor_hour() == cutoff.floor_hour() && swept <= cutoff)
+        {
+            // Every window ends on an hour boundary. Within one hour the only boundary is the
+            // hour's start, which is at or before the last sweep's cutoff, so no window ends in
+            // (swept, cutoff]: nothing new to forget.
+            return;
+        }
         self.windows.retain(|key, _| key.window_end() > cutoff);
+        self.swept_through = Some(cutoff);
     }
 
     /// How many (window, value) pairs are held.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
-use tally_schemas::time::MILLIS_PER_DAY;
+use tally_schemas::time::{MILLIS_PER_DAY, MILLIS_PER_MINUTE};
 use tally_schemas::{
     Aggregation, Meter, MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent,
 };
@@ -212,7 +212,8 @@ impl Aggregator {
             return Some(Rejection::new(
                 RejectReason::InFuture,
                 format!(
-                    "event time {event_time} is more than 5 minutes after processing time {now}"
+                    "event time {event_time} is more than {} minutes after processing time {now}",
+                    self.config.max_future_millis / MILLIS_PER_MINUTE
                 ),
             ));
         }
@@ -243,11 +244,10 @@ impl Aggregator {
     }
 
     fn finish(&self, horizon: Timestamp, cutoff: Timestamp, mut batch: Batch) -> BatchOutput {
+        batch.output.rollups = batch.rollups.into_sorted();
         let changes = &mut batch.output.changes;
         changes.horizon = horizon;
         changes.forget_before = cutoff;
-        batch.output.rollups = batch.rollups.into_sorted();
-        let changes = &mut batch.output.changes;
         changes.gauges = batch
             .changed_series
             .into_iter()
