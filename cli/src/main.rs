@@ -6,6 +6,7 @@ mod demo;
 mod ingest;
 mod invoice;
 mod output;
+mod rebuild;
 mod reconcile;
 mod usage;
 
@@ -51,6 +52,7 @@ enum Command {
     Usage(usage::UsageArgs),
     Invoice(invoice::InvoiceArgs),
     Reconcile(reconcile::ReconcileArgs),
+    Rebuild(rebuild::RebuildArgs),
     Demo(demo::DemoArgs),
 }
 
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Usage(args) => usage::run(&cli.global, &args),
         Command::Invoice(args) => invoice::run(&cli.global, &args),
         Command::Reconcile(args) => reconcile::run(&cli.global, &args),
+        Command::Rebuild(args) => rebuild::run(&cli.global, &args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
     match result {

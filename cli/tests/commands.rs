@@ -141,7 +141,7 @@ fn ingest_names_a_missing_input_and_every_command_has_examples() {
         "{}",
         stderr(&output)
     );
-    for command in ["ingest", "usage", "demo"] {
+    for command in ["ingest", "usage", "demo", "invoice", "reconcile", "rebuild"] {
         let help = String::from_utf8(tally(scratch.path(), &[command, "--help"]).stdout).unwrap();
         assert!(
             help.contains("Examples:") && help.contains(&format!("tally {command}")),

@@ -16,6 +16,7 @@ pub mod parquet;
 pub mod pipeline;
 pub mod ports;
 pub mod quarantine;
+pub mod rebuild;
 pub mod truth;
 
 pub use error::{Error, Result};

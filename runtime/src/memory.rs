@@ -144,6 +144,21 @@ impl MeteringStore for MemoryStore {
             .collect())
     }
 
+    fn replace_rollups(
+        &mut self,
+        tenant_id: Option<&str>,
+        rollups: &BTreeMap<RollupKey, Rollup>,
+    ) -> Result<()> {
+        self.rollups
+            .retain(|key, _| tenant_id.is_some_and(|tenant| tenant != key.tenant_id.as_str()));
+        self.rollups.extend(
+            rollups
+                .iter()
+                .map(|(key, rollup)| (key.clone(), rollup.clone())),
+        );
+        Ok(())
+    }
+
     fn dedup_key(&mut self) -> Result<[u8; 16]> {
         Ok(*self.dedup_key.get_or_insert([0x5a; 16]))
     }

@@ -93,6 +93,13 @@ pub trait MeteringStore {
     fn finish_publication(&mut self, commit: u64) -> Result<()>;
     /// The rollups passing `filter`, sorted by key.
     fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>>;
+    /// Replaces every rollup of `tenant_id` (of every tenant when `None`) with `rollups`, in
+    /// one transaction: what a rebuild from the events files writes back.
+    fn replace_rollups(
+        &mut self,
+        tenant_id: Option<&str>,
+        rollups: &BTreeMap<RollupKey, Rollup>,
+    ) -> Result<()>;
     /// The secret dedup key, created on first use and never changed.
     fn dedup_key(&mut self) -> Result<[u8; 16]>;
     /// Records the meters in use; fails if a meter this store has counted is now defined

@@ -160,17 +160,17 @@ fn month_end(month_start: Timestamp) -> Result<Timestamp> {
 /// An events object, located by its key
 /// `tenants/{tenant_id}/usage/events/dt={YYYY-MM-DD}/{name}.parquet`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct EventsObject {
-    key: String,
-    tenant_id: String,
+pub(crate) struct EventsObject {
+    pub(crate) key: String,
+    pub(crate) tenant_id: String,
     /// The first instant of the partition's UTC day.
-    day: Timestamp,
+    pub(crate) day: Timestamp,
 }
 
 impl EventsObject {
     /// The object `key` names, or `None` for any other key under `tenants/` (invoices, or
     /// anything not laid out as an events partition, which Athena would not read either).
-    fn parse(key: &str) -> Option<EventsObject> {
+    pub(crate) fn parse(key: &str) -> Option<EventsObject> {
         let (tenant_id, rest) = key
             .strip_prefix(TENANTS_PREFIX)?
             .split_once(EVENTS_PARTITION)?;
@@ -193,7 +193,10 @@ impl EventsObject {
 
 /// The rows of `object`, each checked to lie in the object's tenant and day: a row outside its
 /// partition would count in a different month here than in a query filtered on `dt`.
-fn read_object<B: Bucket>(bucket: &B, object: &EventsObject) -> Result<Vec<DecodedEvent>> {
+pub(crate) fn read_object<B: Bucket>(
+    bucket: &B,
+    object: &EventsObject,
+) -> Result<Vec<DecodedEvent>> {
     // An object deleted since the listing is no longer part of the truth; what it held then
     // shows as a difference, which is what it is.
     let Some(bytes) = bucket.get(&object.key)? else {

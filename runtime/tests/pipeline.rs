@@ -584,6 +584,13 @@ impl<S: MeteringStore> MeteringStore for FailingStore<S> {
     fn rollups(&self, filter: &RollupFilter) -> tally_runtime::Result<Vec<(RollupKey, Rollup)>> {
         self.inner.rollups(filter)
     }
+    fn replace_rollups(
+        &mut self,
+        tenant_id: Option<&str>,
+        rollups: &std::collections::BTreeMap<RollupKey, Rollup>,
+    ) -> tally_runtime::Result<()> {
+        self.inner.replace_rollups(tenant_id, rollups)
+    }
     fn dedup_key(&mut self) -> tally_runtime::Result<[u8; 16]> {
         self.inner.dedup_key()
     }

@@ -2,6 +2,7 @@
 //! core's state, the commit sequence and the publication record become durable together or
 //! not at all.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -306,6 +307,33 @@ impl MeteringStore for RedbStore {
             }
         }
         Ok(rows)
+    }
+
+    fn replace_rollups(
+        &mut self,
+        tenant_id: Option<&str>,
+        rollups: &BTreeMap<RollupKey, Rollup>,
+    ) -> Result<()> {
+        let context = "replacing rollups";
+        let transaction = self.database.begin_write().or_database(context)?;
+        {
+            let mut table = transaction.open_table(ROLLUPS).or_database(context)?;
+            table
+                .retain(|(tenant, _, _, _), _| tenant_id.is_some_and(|only| only != tenant))
+                .or_database(context)?;
+            for (key, rollup) in rollups {
+                let stored = (
+                    key.tenant_id.as_str(),
+                    key.metric.as_str(),
+                    key.granularity.code(),
+                    key.window_start.as_millis(),
+                );
+                table
+                    .insert(stored, encode_rollup(rollup).as_slice())
+                    .or_database(context)?;
+            }
+        }
+        transaction.commit().or_database(context)
     }
 
     fn dedup_key(&mut self) -> Result<[u8; 16]> {
