@@ -1,5 +1,6 @@
 //! `tally usage`: the rollups, as a table, JSON or CSV.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use tally_aggregator::{Granularity, Rollup, RollupKey};
 use tally_runtime::embedded::RedbStore;
 use tally_runtime::ports::{MeteringStore, RollupFilter};
+use tally_runtime::quality::UNATTRIBUTED;
 use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 
 use crate::output::{csv_field, parse_time, print_table};
@@ -19,7 +21,7 @@ use crate::{GlobalOptions, context};
 /// GB-hours. A window is listed when it starts in [--from, --to).
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  tally usage\n  tally usage --tenant acme --granularity day\n  tally usage --metric storage_gb --granularity hour --from 2026-10-01 --to 2026-10-02 --format csv"
+    after_help = "Examples:\n  tally usage\n  tally usage --tenant acme --granularity day\n  tally usage --quality --from 2026-10-01\n  tally usage --metric storage_gb --granularity hour --from 2026-10-01 --to 2026-10-02 --format csv"
 )]
 pub struct UsageArgs {
     /// Only this tenant.
@@ -40,6 +42,10 @@ pub struct UsageArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = UsageFormat::Table)]
     pub format: UsageFormat,
+    /// Show data quality instead: lines accepted, late, duplicate and rejected (by reason) per
+    /// tenant and processing day. --from/--to then select processing days.
+    #[arg(long)]
+    pub quality: bool,
 }
 
 fn parse_tenant_id(text: &str) -> Result<TenantId, String> {
@@ -102,6 +108,9 @@ fn row(catalog: &MeterCatalog, key: &RollupKey, rollup: &Rollup) -> UsageRow {
 
 pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
     let store = context::open_tables(global)?;
+    if args.quality {
+        return print_quality(&store, args);
+    }
     let catalog = &context::catalog(global)?;
     if let Some(metric) = args
         .metric
@@ -155,6 +164,103 @@ pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
             "No usage matches. Ingest events first (tally ingest FILE) or widen the filters."
         ),
         UsageFormat::Table => print_rows(&rows),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One tenant and processing day of data quality, as printed.
+#[derive(Serialize, Default)]
+pub struct QualityRow {
+    pub day: String,
+    /// `null` for lines whose tenant could not be read.
+    pub tenant_id: Option<String>,
+    pub accepted: u64,
+    pub late: u64,
+    pub duplicates: u64,
+    pub rejected: BTreeMap<String, u64>,
+}
+
+fn print_quality(store: &RedbStore, args: &UsageArgs) -> Result<ExitCode> {
+    let tenant = args.tenant.as_ref().map(TenantId::as_str);
+    let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+    for ((tenant_id, day, outcome), count) in store.quality(tenant, args.from, args.to)? {
+        let row = rows
+            .entry((day.date_string(), tenant_id.clone()))
+            .or_insert_with(|| QualityRow {
+                day: day.date_string(),
+                tenant_id: (tenant_id != UNATTRIBUTED).then(|| tenant_id.clone()),
+                ..QualityRow::default()
+            });
+        match outcome.as_str() {
+            "accepted" => row.accepted += count,
+            "late" => row.late += count,
+            "duplicate" => row.duplicates += count,
+            other => {
+                *row.rejected
+                    .entry(other.trim_start_matches("rejected:").to_owned())
+                    .or_default() += count
+            }
+        }
+    }
+    let rows: Vec<QualityRow> = rows.into_values().collect();
+    let reasons = |row: &QualityRow| {
+        row.rejected
+            .iter()
+            .map(|(reason, count)| format!("{reason}={count}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match args.format {
+        UsageFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        UsageFormat::Csv => {
+            println!("day,tenant_id,accepted,late,duplicates,rejected,reasons");
+            for row in &rows {
+                let rejected: u64 = row.rejected.values().sum();
+                println!(
+                    "{},{},{},{},{},{rejected},{}",
+                    row.day,
+                    row.tenant_id.as_deref().unwrap_or(""),
+                    row.accepted,
+                    row.late,
+                    row.duplicates,
+                    csv_field(&reasons(row))
+                );
+            }
+        }
+        UsageFormat::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| {
+                    let rejected: u64 = row.rejected.values().sum();
+                    let tenant = row
+                        .tenant_id
+                        .clone()
+                        .unwrap_or_else(|| "(unattributed)".to_owned());
+                    vec![
+                        row.day.clone(),
+                        tenant,
+                        row.accepted.to_string(),
+                        row.late.to_string(),
+                        row.duplicates.to_string(),
+                        rejected.to_string(),
+                        reasons(row),
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "day",
+                    "tenant",
+                    "accepted",
+                    "late",
+                    "duplicates",
+                    "rejected",
+                    "reasons",
+                ],
+                &cells,
+                &[false, false, true, true, true, true, false],
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -249,3 +249,37 @@ fn invoices_reconcile_with_the_events_and_a_lost_file_is_caught() {
     assert_eq!(reconcile.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&reconcile.stdout).contains("DIFFERS"));
 }
+
+#[test]
+fn quality_lists_every_line_of_the_runs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    let summaries: Vec<_> = corpus(scratch.path(), 0)
+        .iter()
+        .map(|input| ingest(&data_dir, input, &[]))
+        .collect();
+    let output = tally(&data_dir, &["usage", "--quality", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let sum = |field: &str| {
+        rows.iter()
+            .map(|row| row[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(sum("accepted"), total(&summaries, "accepted"));
+    assert_eq!(sum("duplicates"), total(&summaries, "duplicates"));
+    let rejected: u64 = rows
+        .iter()
+        .flat_map(|row| row["rejected"].as_object().unwrap().values())
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(rejected as usize, rejected_total(&summaries));
+    assert!(
+        rows.iter().any(|row| row["tenant_id"].is_null()),
+        "unparseable lines are listed unattributed"
+    );
+}
+
+fn rejected_total(summaries: &[serde_json::Value]) -> usize {
+    rejected(summaries).values().sum()
+}

@@ -15,6 +15,7 @@ pub mod memory;
 pub mod parquet;
 pub mod pipeline;
 pub mod ports;
+pub mod quality;
 pub mod quarantine;
 pub mod rebuild;
 pub mod truth;

@@ -10,8 +10,11 @@ use crate::Error;
 use crate::Result;
 use crate::embedded::store::meter_signature;
 use crate::invoices::{InvoiceStore, MemoryInvoices, Quantities};
+use crate::ports::quality_matches;
 use crate::ports::{Bucket, Commit, MeteringStore, Publication, RollupFilter};
+use crate::quality::QualityKey;
 use tally_billing::invoice::Invoice;
+use tally_schemas::Timestamp;
 
 /// A bucket held in a map.
 #[derive(Debug, Default)]
@@ -76,6 +79,7 @@ pub struct MemoryStore {
     dedup_key: Option<[u8; 16]>,
     meters: BTreeMap<String, String>,
     invoices: MemoryInvoices,
+    quality: BTreeMap<QualityKey, u64>,
 }
 
 impl InvoiceStore for MemoryStore {
@@ -115,6 +119,9 @@ impl MeteringStore for MemoryStore {
             self.rollups.entry(key.clone()).or_default().apply(delta);
         }
         self.state.apply(&commit.changes);
+        for (key, count) in commit.quality.iter() {
+            *self.quality.entry(key.clone()).or_default() += count;
+        }
         if let Some(publication) = &commit.publication {
             assert_eq!(
                 publication.commit, next,
@@ -141,6 +148,20 @@ impl MeteringStore for MemoryStore {
             .iter()
             .filter(|(key, _)| filter.matches(key))
             .map(|(key, rollup)| (key.clone(), rollup.clone()))
+            .collect())
+    }
+
+    fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>> {
+        Ok(self
+            .quality
+            .iter()
+            .filter(|((tenant, day, _), _)| quality_matches(tenant, *day, tenant_id, from, to))
+            .map(|(key, count)| (key.clone(), *count))
             .collect())
     }
 

@@ -20,6 +20,7 @@ use tally_schemas::{
 
 use crate::parquet::{EventRow, encode_events};
 use crate::ports::{Bucket, Commit, MeteringStore, Publication};
+use crate::quality::{Outcome, QualityCounts, tenant_of_line};
 use crate::quarantine::{QuarantineRecord, encode_records};
 use crate::{Error, Result};
 
@@ -232,8 +233,11 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             positions,
             raw,
             mut quarantine,
+            mut quality,
         } = chunk;
         let now = options.now;
+        // The tenant of each delivery, for the quality counts of those the core drops.
+        let tenants: Vec<TenantId> = events.iter().map(|event| event.tenant_id.clone()).collect();
         let deliveries: Vec<Delivery<'_>> = events
             .into_iter()
             .zip(&positions)
@@ -246,7 +250,21 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             })
             .collect();
         let output = self.aggregator.process(now, deliveries);
+        for accepted in &output.accepted {
+            quality.add(Some(&accepted.event.tenant_id), now, Outcome::Accepted);
+            if accepted.late {
+                quality.add(Some(&accepted.event.tenant_id), now, Outcome::Late);
+            }
+        }
+        for index in &output.duplicates {
+            quality.add(Some(&tenants[*index]), now, Outcome::Duplicate);
+        }
         for refused in output.refused {
+            quality.add(
+                Some(&tenants[refused.index]),
+                now,
+                Outcome::Rejected(refused.rejection.reason),
+            );
             *summary
                 .rejected
                 .entry(refused.rejection.reason)
@@ -276,6 +294,7 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             rollups: output.rollups,
             changes: output.changes,
             publication: Some(publication.clone()),
+            quality,
         })?;
         summary.commits += 1;
         self.crash_if(CrashStep::AfterCommit, commit);
@@ -388,6 +407,8 @@ struct Chunk {
     /// The raw line of each event, kept to quarantine time-based refusals.
     raw: Vec<Vec<u8>>,
     quarantine: Vec<QuarantineRecord>,
+    /// Quality counts of the lines refused before the core.
+    quality: QualityCounts,
 }
 
 impl Chunk {
@@ -406,6 +427,12 @@ impl Chunk {
         summary: &mut IngestSummary,
     ) {
         *summary.rejected.entry(rejection.reason).or_default() += 1;
+        let tenant = tenant_of_line(raw);
+        self.quality.add(
+            tenant.as_ref(),
+            options.now,
+            Outcome::Rejected(rejection.reason),
+        );
         let record = QuarantineRecord::new(
             rejection,
             &options.source,

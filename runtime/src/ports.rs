@@ -7,6 +7,7 @@ use tally_aggregator::{Granularity, Rollup, RollupDelta, RollupKey, StateChanges
 use tally_schemas::{Meter, Timestamp};
 
 use crate::Result;
+use crate::quality::{QualityCounts, QualityKey};
 
 /// Object storage with the bucket's key layout (`tenants/...`, `quarantine/...`).
 ///
@@ -44,6 +45,8 @@ pub struct Commit {
     pub changes: StateChanges,
     /// The objects to publish once the commit is durable.
     pub publication: Option<Publication>,
+    /// Data quality counts of the batch.
+    pub quality: QualityCounts,
 }
 
 /// Which rollups to read.
@@ -100,9 +103,30 @@ pub trait MeteringStore {
         tenant_id: Option<&str>,
         rollups: &BTreeMap<RollupKey, Rollup>,
     ) -> Result<()>;
+    /// Data quality counts of `tenant_id` (every tenant when `None`; `Some("")` for unattributed
+    /// lines) for processing days in `[from, to)`, sorted by tenant, day and outcome.
+    fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>>;
     /// The secret dedup key, created on first use and never changed.
     fn dedup_key(&mut self) -> Result<[u8; 16]>;
     /// Records the meters in use; fails if a meter this store has counted is now defined
     /// differently (its rollups would mix two aggregations).
     fn check_meters(&mut self, meters: &[Meter]) -> Result<()>;
+}
+
+/// Whether a quality count of `tenant` on `day` passes the filter of [`MeteringStore::quality`].
+pub fn quality_matches(
+    tenant: &str,
+    day: Timestamp,
+    tenant_id: Option<&str>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> bool {
+    tenant_id.is_none_or(|only| only == tenant)
+        && from.is_none_or(|from| day >= from)
+        && to.is_none_or(|to| day < to)
 }

@@ -805,6 +805,7 @@ fn given_a_redb_store_with_commits_when_reopened_then_everything_committed_is_st
                 rollups,
                 changes: changes.clone(),
                 publication: Some(publication),
+                quality: Default::default(),
             })
             .unwrap();
         expected_state.apply(&changes);

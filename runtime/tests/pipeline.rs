@@ -584,6 +584,14 @@ impl<S: MeteringStore> MeteringStore for FailingStore<S> {
     fn rollups(&self, filter: &RollupFilter) -> tally_runtime::Result<Vec<(RollupKey, Rollup)>> {
         self.inner.rollups(filter)
     }
+    fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> tally_runtime::Result<Vec<(tally_runtime::quality::QualityKey, u64)>> {
+        self.inner.quality(tenant_id, from, to)
+    }
     fn replace_rollups(
         &mut self,
         tenant_id: Option<&str>,

@@ -13,7 +13,8 @@ use tally_aggregator::{
 use tally_schemas::time::MILLIS_PER_DAY;
 use tally_schemas::{Meter, TenantId, Timestamp};
 
-use crate::ports::{Commit, MeteringStore, Publication, RollupFilter};
+use crate::ports::{Commit, MeteringStore, Publication, RollupFilter, quality_matches};
+use crate::quality::QualityKey;
 use crate::{Error, Result};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -27,6 +28,8 @@ const GAUGES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("gauge
 /// (tenant, metric, granularity code, window start ms) → encoded rollup
 const ROLLUPS: TableDefinition<(&str, &str, u8, i64), &[u8]> =
     TableDefinition::new("usage_rollups");
+/// (tenant or "" for unattributed, processing day ms, outcome) → lines
+const QUALITY: TableDefinition<(&str, i64, &str), u64> = TableDefinition::new("data_quality");
 /// commit → JSON publication
 const PUBLICATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("pending_publications");
 
@@ -249,6 +252,15 @@ impl MeteringStore for RedbStore {
                     .or_database(context)?;
             }
             apply_state(&transaction, commit)?;
+            let mut quality = transaction.open_table(QUALITY).or_database(context)?;
+            for ((tenant, day, outcome), count) in commit.quality.iter() {
+                let key = (tenant.as_str(), day.as_millis(), outcome.as_str());
+                let before = quality
+                    .get(key)
+                    .or_database(context)?
+                    .map_or(0, |value| value.value());
+                quality.insert(key, before + count).or_database(context)?;
+            }
             let mut meta = transaction.open_table(META).or_database(context)?;
             meta.insert(NEXT_COMMIT, (next as i64 + 1).to_le_bytes().as_slice())
                 .or_database(context)?;
@@ -304,6 +316,27 @@ impl MeteringStore for RedbStore {
             let key = rollup_key(tenant, metric, code, start)?;
             if filter.matches(&key) {
                 rows.push((key, decode_rollup(bytes.value())?));
+            }
+        }
+        Ok(rows)
+    }
+
+    fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>> {
+        let context = "reading data quality";
+        let read = self.database.begin_read().or_database(context)?;
+        let table = read.open_table(QUALITY).or_database(context)?;
+        let mut rows = Vec::new();
+        for entry in table.iter().or_database(context)? {
+            let (key, count) = entry.or_database(context)?;
+            let (tenant, day, outcome) = key.value();
+            let day = Timestamp::from_millis(day);
+            if quality_matches(tenant, day, tenant_id, from, to) {
+                rows.push(((tenant.to_owned(), day, outcome.to_owned()), count.value()));
             }
         }
         Ok(rows)
