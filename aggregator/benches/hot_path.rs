@@ -10,6 +10,11 @@ use tally_aggregator::{Aggregator, AggregatorConfig, Delivery, Origin};
 use tally_sample::{SampleOptions, generate_month};
 use tally_schemas::{MeterCatalog, Timestamp, parse_event};
 
+// The allocator the `tally` binary uses: the parser and the core allocate per event, so the
+// figures depend on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Lines per `process` call, the size of a large Lambda batch.
 const BATCH_LINES: usize = 10_000;
 /// Each measurement is repeated and the fastest kept, to damp a noisy machine.

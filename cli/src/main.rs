@@ -17,6 +17,12 @@ use clap::{Parser, Subcommand};
 use tally_aggregator::config::DEFAULT_MAX_EVENT_AGE_DAYS;
 use tally_runtime::env;
 
+// The parser and the core allocate a few small strings per event and free them a batch at a
+// time. With mimalloc the core's benchmark (`cargo bench -p tally-aggregator --bench hot_path`)
+// ran at 0.48 M events/s against 0.31 M with the system allocator, in two runs on one machine.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tally: exact usage metering for multi-tenant SaaS.
 ///
 /// Events go in as NDJSON; Tally validates, deduplicates and windows them, writes them as

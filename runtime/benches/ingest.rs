@@ -15,6 +15,10 @@ use tally_runtime::pipeline::{
 use tally_sample::{SampleOptions, generate_month};
 use tally_schemas::{MeterCatalog, Timestamp};
 
+// The allocator the `tally` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let scale = std::env::args()
         .skip_while(|argument| argument != "--scale")
