@@ -34,6 +34,14 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A remote service (S3, DynamoDB, Kinesis) refused or failed a request.
+    #[error("{operation}: {detail}")]
+    Remote {
+        /// The request, e.g. "S3 PutObject tenants/acme/...".
+        operation: String,
+        /// What the service or the SDK said, with its whole chain of causes.
+        detail: String,
+    },
     /// A bucket key that could leave the bucket (absolute, `..`, empty parts).
     #[error("refusing bucket key {key:?}: {problem}")]
     BadKey {

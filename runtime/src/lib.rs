@@ -5,6 +5,7 @@
 //! serve tests; both are held to one contract test (`tests/contract.rs`).
 
 pub mod clock;
+pub mod contract;
 pub mod embedded;
 pub mod env;
 pub mod error;

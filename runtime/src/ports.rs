@@ -27,6 +27,27 @@ pub trait Bucket {
     fn delete(&self, key: &str) -> Result<()>;
 }
 
+/// Checks that `key` cannot leave a bucket or alias another key: relative, `/`-separated,
+/// no empty, `.` or `..` part, no backslash or NUL. Every adapter applies it before any IO.
+///
+/// Fails with [`crate::Error::BadKey`] naming the rule broken.
+pub fn check_key(key: &str) -> Result<()> {
+    let bad = |problem| crate::Error::BadKey {
+        key: key.to_owned(),
+        problem,
+    };
+    if key.is_empty() || key.starts_with('/') || key.contains('\\') || key.contains('\0') {
+        return Err(bad("keys are relative, with '/' separators"));
+    }
+    if key
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(bad("keys have no empty, '.' or '..' parts"));
+    }
+    Ok(())
+}
+
 /// Objects staged by one commit, to be promoted to their final keys once it is durable.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Publication {

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::ports::Bucket;
+use crate::ports::{Bucket, check_key};
 use crate::{Error, Result};
 
 /// A bucket kept under a root directory.
@@ -47,19 +47,7 @@ impl LocalBucket {
 
     /// The path of `key`, refusing keys that could leave the root.
     pub fn path_of(&self, key: &str) -> Result<PathBuf> {
-        let bad = |problem| Error::BadKey {
-            key: key.to_owned(),
-            problem,
-        };
-        if key.is_empty() || key.starts_with('/') || key.contains('\\') || key.contains('\0') {
-            return Err(bad("keys are relative, with '/' separators"));
-        }
-        if key
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..")
-        {
-            return Err(bad("keys have no empty, '.' or '..' parts"));
-        }
+        check_key(key)?;
         Ok(self.root.join(key))
     }
 }

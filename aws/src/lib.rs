@@ -1,0 +1,41 @@
+//! Tally's ports over AWS, through the official SDK: today the bucket over S3.
+//!
+//! The ports are synchronous, like the core and the pipeline that call them. Each adapter
+//! drives the asynchronous SDK on a Tokio runtime handle it is given, so it must be called from
+//! a thread that may block: a command's main thread, or a `spawn_blocking` task in a Lambda.
+//! Every client honours `AWS_ENDPOINT_URL`, so the same code runs against AWS or an emulator.
+
+pub mod s3;
+
+pub use s3::S3Bucket;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// A runtime for commands that call the adapters from their main thread. It has one worker
+/// thread of its own, which drives the network while the calling thread blocks on a request
+/// (`Handle::block_on` cannot drive a current-thread runtime's IO).
+///
+/// Fails only when the operating system refuses a thread or a timer.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+}
+
+/// The SDK's error with its whole chain of causes, for an error message a person can act on.
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
