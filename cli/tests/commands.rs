@@ -12,17 +12,22 @@ fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that a command failed and that its error says `expected`.
+fn assert_fails_saying(output: &std::process::Output, expected: &str) {
+    assert!(!output.status.success(), "the command succeeded");
+    assert!(
+        stderr(output).contains(expected),
+        "{} lacks {expected:?}",
+        stderr(output)
+    );
+}
+
 #[test]
 fn usage_refuses_a_missing_data_dir_a_hostile_tenant_and_an_unknown_meter() {
     let scratch = tempfile::tempdir().unwrap();
     let data_dir = scratch.path().join("never-used");
     let output = tally(&data_dir, &["usage"]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("run `tally demo`"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "run `tally demo`");
     assert!(
         !data_dir.exists(),
         "reading must not create a data directory"
@@ -34,15 +39,9 @@ fn usage_refuses_a_missing_data_dir_a_hostile_tenant_and_an_unknown_meter() {
     };
     ingest(&data_dir, &input, &[]);
     let output = tally(&data_dir, &["usage", "--tenant", "../x"]);
-    assert!(!output.status.success());
-    assert!(stderr(&output).contains("tenant_id"), "{}", stderr(&output));
+    assert_fails_saying(&output, "tenant_id");
     let output = tally(&data_dir, &["usage", "--metric", "gpu_seconds"]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("known meters"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "known meters");
 }
 
 #[test]
@@ -123,24 +122,14 @@ fn a_meter_redefined_for_an_existing_data_dir_is_refused() {
         .arg(&input.path)
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("peak_connections"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "peak_connections");
 }
 
 #[test]
 fn ingest_names_a_missing_input_and_every_command_has_examples() {
     let scratch = tempfile::tempdir().unwrap();
     let output = tally(scratch.path(), &["ingest", "no-such-file.ndjson"]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("no-such-file.ndjson"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, "no-such-file.ndjson");
     for command in ["ingest", "usage", "demo", "invoice", "reconcile", "rebuild"] {
         let help = String::from_utf8(tally(scratch.path(), &[command, "--help"]).stdout).unwrap();
         assert!(
