@@ -39,6 +39,24 @@ impl S3Bucket {
         Client::from_conf(builder.build())
     }
 
+    /// Creates the bucket unless it exists; true if it was created.
+    ///
+    /// Fails when the service refuses (a name owned by another account, say).
+    pub fn create_if_missing(&self) -> Result<bool> {
+        let request = self.client.create_bucket().bucket(&self.bucket).send();
+        match self.runtime.block_on(request) {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|service| service.is_bucket_already_owned_by_you()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(self.failed("CreateBucket", "", &error)),
+        }
+    }
+
     /// The bucket's name.
     pub fn name(&self) -> &str {
         &self.bucket

@@ -1,6 +1,8 @@
 //! `tally`: run Tally's metering pipeline on the embedded default (a local data directory, no
 //! server, no AWS account) and look at what it produced.
 
+#[cfg(feature = "aws")]
+mod aws;
 mod context;
 mod demo;
 mod ingest;
@@ -60,6 +62,10 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
     Rebuild(rebuild::RebuildArgs),
     Demo(demo::DemoArgs),
+    #[cfg(feature = "aws")]
+    Emit(aws::EmitArgs),
+    #[cfg(feature = "aws")]
+    Aws(aws::AwsArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +77,10 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(&cli.global, &args),
         Command::Rebuild(args) => rebuild::run(&cli.global, &args),
         Command::Demo(args) => demo::run(&cli.global, &args),
+        #[cfg(feature = "aws")]
+        Command::Emit(args) => aws::run_emit(&cli.global, &args),
+        #[cfg(feature = "aws")]
+        Command::Aws(args) => aws::run_aws(&args),
     };
     match result {
         Ok(code) => code,

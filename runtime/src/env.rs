@@ -4,6 +4,10 @@
 pub const TALLY_DATA_DIR: &str = "TALLY_DATA_DIR";
 /// A TOML file of operator-defined meters, added to the default catalog.
 pub const TALLY_METERS_FILE: &str = "TALLY_METERS_FILE";
+/// The Kinesis usage stream (default `usage-metering`).
+pub const TALLY_STREAM_NAME: &str = "TALLY_STREAM_NAME";
+/// The tenant data bucket in S3 (default `tenant-data`).
+pub const TALLY_BUCKET_NAME: &str = "TALLY_BUCKET_NAME";
 /// A TOML file of price plans and tenant plan assignments (see billing/PLANS.md).
 pub const TALLY_PLANS_FILE: &str = "TALLY_PLANS_FILE";
 /// The acceptance window in days (default 35).
