@@ -5,7 +5,8 @@
 use std::io::BufRead;
 use std::time::Duration;
 
-use tally_runtime::{Error, Result};
+use tally_runtime::Result;
+use tally_runtime::lines::LineReader;
 use tally_schemas::limits::MAX_EVENT_BYTES;
 use tally_schemas::{MeterCatalog, RejectReason, Rejection, parse_event};
 
@@ -26,23 +27,17 @@ pub struct EmitReport {
 ///
 /// Fails only when the input cannot be read.
 pub fn emit(
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     source: &str,
     catalog: &MeterCatalog,
     sink: &impl RecordSink,
 ) -> Result<EmitReport> {
     let mut report = EmitReport::default();
     let mut records = Vec::new();
-    for line in reader.split(b'\n') {
-        let mut line = line.map_err(Error::io("reading", source))?;
-        report.lines += 1;
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if line.len() > MAX_EVENT_BYTES {
+    let mut lines = LineReader::new(&mut reader, source);
+    while let Some(line) = lines.next_line()? {
+        report.lines = lines.line_number;
+        if line.too_long {
             let rejection = Rejection::new(
                 RejectReason::TooLarge,
                 format!("line is longer than {MAX_EVENT_BYTES} bytes"),
@@ -50,10 +45,13 @@ pub fn emit(
             report.refused.push((report.lines, rejection));
             continue;
         }
-        match parse_event(&line, catalog) {
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_event(&line.bytes, catalog) {
             Ok(event) => records.push(Record {
                 partition_key: event.tenant_id.to_string(),
-                data: line,
+                data: line.bytes,
                 line: report.lines,
             }),
             Err(rejection) => report.refused.push((report.lines, rejection)),

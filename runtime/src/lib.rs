@@ -12,6 +12,7 @@ pub mod error;
 pub mod invoice_parquet;
 pub mod invoices;
 pub mod invoicing;
+pub mod lines;
 pub mod memory;
 pub mod parquet;
 pub mod pipeline;

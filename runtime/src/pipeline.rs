@@ -18,6 +18,7 @@ use tally_schemas::{
     MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent, parse_event,
 };
 
+use crate::lines::LineReader;
 use crate::parquet::{EventRow, encode_events};
 use crate::ports::{Bucket, Commit, MeteringStore, Publication};
 use crate::quality::{Outcome, QualityCounts, tenant_of_line};
@@ -481,78 +482,5 @@ impl Chunk {
             }
         }
         Ok(chunk)
-    }
-}
-
-/// One line, without its line ending.
-struct Line {
-    bytes: Vec<u8>,
-    /// The line was longer than [`MAX_EVENT_BYTES`]; `bytes` holds its start.
-    too_long: bool,
-}
-
-/// Reads lines of bounded length: a line longer than the limit is kept truncated and the rest
-/// of it skipped, so one huge line cannot exhaust memory.
-struct LineReader<'r> {
-    reader: &'r mut dyn BufRead,
-    source: String,
-    line_number: u64,
-    bytes_read: u64,
-}
-
-impl<'r> LineReader<'r> {
-    fn new(reader: &'r mut dyn BufRead, source: &str) -> LineReader<'r> {
-        LineReader {
-            reader,
-            source: source.to_owned(),
-            line_number: 0,
-            bytes_read: 0,
-        }
-    }
-
-    fn next_line(&mut self) -> Result<Option<Line>> {
-        let mut line = Line {
-            bytes: Vec::new(),
-            too_long: false,
-        };
-        let mut saw_anything = false;
-        loop {
-            let available = self
-                .reader
-                .fill_buf()
-                .map_err(Error::io("reading", &self.source))?;
-            if available.is_empty() {
-                break;
-            }
-            saw_anything = true;
-            let (part, found_end) = match available.iter().position(|byte| *byte == b'\n') {
-                Some(end) => (&available[..end], true),
-                None => (available, false),
-            };
-            // Room for the limit, a carriage return of a CRLF ending, and one byte more to tell
-            // a line over the limit.
-            let room = (MAX_EVENT_BYTES + 2).saturating_sub(line.bytes.len());
-            line.bytes.extend_from_slice(&part[..part.len().min(room)]);
-            let consumed = part.len() + usize::from(found_end);
-            self.reader.consume(consumed);
-            self.bytes_read += consumed as u64;
-            if found_end {
-                break;
-            }
-        }
-        if !saw_anything {
-            return Ok(None);
-        }
-        self.line_number += 1;
-        // Strip a CRLF ending before measuring, so an event at the limit is accepted whatever
-        // the line endings; a line that filled the room was cut, so its last byte is not one.
-        if line.bytes.len() <= MAX_EVENT_BYTES + 1 && line.bytes.last() == Some(&b'\r') {
-            line.bytes.pop();
-        }
-        if line.bytes.len() > MAX_EVENT_BYTES {
-            line.bytes.truncate(MAX_EVENT_BYTES);
-            line.too_long = true;
-        }
-        Ok(Some(line))
     }
 }
