@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use tally_aggregator::{Aggregator, AggregatorConfig, Delivery, Origin};
-use tally_sample::{SampleOptions, generate_month};
+use tally_sample::benchmark_plan;
 use tally_schemas::{MeterCatalog, Timestamp, parse_event};
 
 // The allocator the `tally` binary uses: the parser and the core allocate per event, so the
@@ -21,19 +21,7 @@ const BATCH_LINES: usize = 10_000;
 const REPEATS: usize = 3;
 
 fn main() {
-    let scale = std::env::args()
-        .skip_while(|argument| argument != "--scale")
-        .nth(1)
-        .map_or(2, |text| text.parse().expect("--scale takes a number"));
-    let month = Timestamp::parse("2026-10-01T00:00:00Z").unwrap();
-    let plan = generate_month(
-        month,
-        &SampleOptions {
-            seed: 1,
-            tenants: 5,
-            scale,
-        },
-    );
+    let (scale, plan) = benchmark_plan(std::env::args());
     let runs: Vec<(Timestamp, Vec<String>)> = plan
         .runs
         .into_iter()

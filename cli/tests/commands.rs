@@ -12,6 +12,16 @@ fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Ingests the first fixture run into `data_dir` and returns it as an input.
+fn ingest_run_1(data_dir: &std::path::Path) -> Input {
+    let input = Input {
+        path: fixtures().join("events/contract-run-1.ndjson"),
+        now: Timestamp::parse(RUN_1_NOW).unwrap(),
+    };
+    ingest(data_dir, &input, &[]);
+    input
+}
+
 /// Asserts that a command failed and that its error says `expected`.
 fn assert_fails_saying(output: &std::process::Output, expected: &str) {
     assert!(!output.status.success(), "the command succeeded");
@@ -33,11 +43,7 @@ fn usage_refuses_a_missing_data_dir_a_hostile_tenant_and_an_unknown_meter() {
         "reading must not create a data directory"
     );
 
-    let input = Input {
-        path: fixtures().join("events/contract-run-1.ndjson"),
-        now: Timestamp::parse(RUN_1_NOW).unwrap(),
-    };
-    ingest(&data_dir, &input, &[]);
+    ingest_run_1(&data_dir);
     let output = tally(&data_dir, &["usage", "--tenant", "../x"]);
     assert_fails_saying(&output, "tenant_id");
     let output = tally(&data_dir, &["usage", "--metric", "gpu_seconds"]);
@@ -48,11 +54,7 @@ fn usage_refuses_a_missing_data_dir_a_hostile_tenant_and_an_unknown_meter() {
 fn usage_formats_agree() {
     let scratch = tempfile::tempdir().unwrap();
     let data_dir = scratch.path().join("data");
-    let input = Input {
-        path: fixtures().join("events/contract-run-1.ndjson"),
-        now: Timestamp::parse(RUN_1_NOW).unwrap(),
-    };
-    ingest(&data_dir, &input, &[]);
+    ingest_run_1(&data_dir);
     let filter = ["--tenant", "beta-2", "--granularity", "day"];
     let json = tally(
         &data_dir,
@@ -99,11 +101,7 @@ fn usage_formats_agree() {
 fn a_meter_redefined_for_an_existing_data_dir_is_refused() {
     let scratch = tempfile::tempdir().unwrap();
     let data_dir = scratch.path().join("data");
-    let input = Input {
-        path: fixtures().join("events/contract-run-1.ndjson"),
-        now: Timestamp::parse(RUN_1_NOW).unwrap(),
-    };
-    ingest(&data_dir, &input, &[]);
+    let input = ingest_run_1(&data_dir);
     let changed = scratch.path().join("meters.toml");
     let text = fs::read_to_string(meters_file())
         .unwrap()

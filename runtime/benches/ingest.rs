@@ -12,28 +12,16 @@ use tally_runtime::embedded::{LocalBucket, RedbStore};
 use tally_runtime::pipeline::{
     DEFAULT_COMMIT_EVERY, IngestOptions, IngestSummary, Pipeline, PipelineConfig,
 };
-use tally_sample::{SampleOptions, generate_month};
-use tally_schemas::{MeterCatalog, Timestamp};
+use tally_sample::benchmark_plan;
+use tally_schemas::MeterCatalog;
 
 // The allocator the `tally` binary uses.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let scale = std::env::args()
-        .skip_while(|argument| argument != "--scale")
-        .nth(1)
-        .map_or(2, |text| text.parse().expect("--scale takes a number"));
+    let (scale, plan) = benchmark_plan(std::env::args());
     let scratch = tempfile::tempdir().expect("a temporary directory");
-    let month = Timestamp::parse("2026-10-01T00:00:00Z").unwrap();
-    let plan = generate_month(
-        month,
-        &SampleOptions {
-            seed: 1,
-            tenants: 5,
-            scale,
-        },
-    );
     let mut inputs = Vec::new();
     for run in &plan.runs {
         let path = scratch.path().join(format!("{}.ndjson", run.name));
