@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use tally_aggregator::Granularity;
+use tally_aggregator::{Granularity, Rollup};
 use tally_schemas::{Aggregation, Meter, MeterCatalog, Timestamp};
 
 use crate::parquet::{DecodedEvent, decode_events};
@@ -33,6 +33,15 @@ pub struct Amount {
     pub amount: Decimal,
     /// Events whose event time falls in the month.
     pub events: u64,
+}
+
+impl From<&Rollup> for Amount {
+    fn from(rollup: &Rollup) -> Amount {
+        Amount {
+            amount: rollup.amount,
+            events: rollup.events,
+        }
+    }
 }
 
 /// A (tenant, meter) whose month rollup disagrees with the events files.
@@ -121,12 +130,10 @@ pub fn compare_with_rollups<S: MeteringStore>(
         .rollups(&filter)?
         .into_iter()
         .map(|(key, rollup)| {
-            let name = (key.tenant_id.as_str().to_owned(), key.metric);
-            let amount = Amount {
-                amount: rollup.amount,
-                events: rollup.events,
-            };
-            (name, amount)
+            (
+                (key.tenant_id.as_str().to_owned(), key.metric),
+                Amount::from(&rollup),
+            )
         })
         .collect();
     let names: BTreeSet<&SeriesName> = truth.keys().chain(rollups.keys()).collect();

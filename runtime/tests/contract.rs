@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,7 +20,7 @@ use tally_runtime::ports::{Bucket, Commit, MeteringStore, Publication, RollupFil
 use tally_schemas::time::{MILLIS_PER_DAY, MILLIS_PER_HOUR};
 use tally_schemas::{Aggregation, Meter, MeterCatalog, TenantId, Timestamp};
 
-use common::at;
+use common::{all_rollups, at};
 
 // ---------------------------------------------------------------------------------------------
 // Bucket
@@ -158,14 +157,6 @@ fn rollup_commit(deltas: Vec<(RollupKey, RollupDelta)>) -> Commit {
         rollups: deltas.into_iter().collect(),
         ..Commit::default()
     }
-}
-
-fn all_rollups(store: &impl MeteringStore) -> BTreeMap<RollupKey, Rollup> {
-    store
-        .rollups(&RollupFilter::default())
-        .unwrap()
-        .into_iter()
-        .collect()
 }
 
 fn commits_are_numbered_from_one<S: MeteringStore>(store: &mut S) {

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use tally_aggregator::{Granularity, Rollup, RollupDelta, RollupKey};
 use tally_runtime::embedded::{LocalBucket, RedbStore};
@@ -19,23 +18,12 @@ use tally_testkit::ReferenceOutcome;
 
 use common::{
     Totals, assert_same_rows, at, config, event_rows, expected, expected_event_rows, expected_late,
-    ingest, quarantine_records, rollup_values, sample_runs,
+    ingest, open_embedded, open_memory, quarantine_records, rollup_values, sample_runs,
 };
 
 /// A small commit size, so each run spans many commits and events of one partition are split
 /// over several objects.
 const SMALL_COMMIT_EVERY: usize = 1_000;
-
-/// Opens the embedded adapters in `directory`, as `tally` lays them out.
-fn open_embedded(directory: &Path) -> Pipeline<LocalBucket, RedbStore> {
-    let bucket = LocalBucket::open(directory.join("bucket")).unwrap();
-    let store = RedbStore::open(&directory.join("tables.redb")).unwrap();
-    Pipeline::open(bucket, store, config()).unwrap()
-}
-
-fn open_memory() -> Pipeline<MemoryBucket, MemoryStore> {
-    Pipeline::open(MemoryBucket::default(), MemoryStore::default(), config()).unwrap()
-}
 
 /// Checks everything the pipeline left against the reference: rollups, summary counts, events
 /// files and quarantine.

@@ -10,19 +10,11 @@ use tally_aggregator::{Rollup, RollupKey};
 use tally_runtime::embedded::{LocalBucket, RedbStore};
 use tally_runtime::memory::{MemoryBucket, MemoryStore};
 use tally_runtime::pipeline::Pipeline;
-use tally_runtime::ports::{Bucket, MeteringStore, RollupFilter};
+use tally_runtime::ports::{Bucket, MeteringStore};
 use tally_runtime::rebuild::rebuild;
 use tally_schemas::{MeterCatalog, TenantId};
 
 const DAYS: usize = 6;
-
-fn all_rollups(store: &impl MeteringStore) -> BTreeMap<RollupKey, Rollup> {
-    store
-        .rollups(&RollupFilter::default())
-        .unwrap()
-        .into_iter()
-        .collect()
-}
 
 fn replay_contract<B: Bucket, S: MeteringStore>(bucket: B, store: S) {
     let mut pipeline = Pipeline::open(bucket, store, config()).unwrap();

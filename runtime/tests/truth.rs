@@ -5,12 +5,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use rust_decimal::Decimal;
 use tally_aggregator::Granularity;
-use tally_runtime::embedded::{LocalBucket, RedbStore};
-use tally_runtime::memory::{MemoryBucket, MemoryStore};
 use tally_runtime::parquet::decode_events;
 use tally_runtime::pipeline::{DEFAULT_COMMIT_EVERY, IngestOptions, Pipeline};
 use tally_runtime::ports::{Bucket, MeteringStore, RollupFilter};
@@ -20,23 +17,13 @@ use tally_runtime::truth::{
 use tally_schemas::time::MILLIS_PER_HOUR;
 use tally_schemas::{MeterCatalog, Timestamp};
 
-use common::{at, config, ingest, sample_runs};
+use common::{at, ingest, open_embedded, open_memory, sample_runs};
 
 /// Sample days ingested: a week and a day of October, enough for late events and re-sends.
 const SAMPLE_DAYS: usize = 8;
 
 fn october() -> Timestamp {
     at("2026-10-01T00:00:00Z")
-}
-
-fn open_embedded(directory: &Path) -> Pipeline<LocalBucket, RedbStore> {
-    let bucket = LocalBucket::open(directory.join("bucket")).unwrap();
-    let store = RedbStore::open(&directory.join("tables.redb")).unwrap();
-    Pipeline::open(bucket, store, config()).unwrap()
-}
-
-fn open_memory() -> Pipeline<MemoryBucket, MemoryStore> {
-    Pipeline::open(MemoryBucket::default(), MemoryStore::default(), config()).unwrap()
 }
 
 /// Ingests the first [`SAMPLE_DAYS`] runs of the sample month into `pipeline`.
@@ -85,12 +72,10 @@ fn month_rollups(
         .into_iter()
         .filter(|(key, _)| key.window_start == month_start)
         .map(|(key, rollup)| {
-            let name = (key.tenant_id.as_str().to_owned(), key.metric);
-            let amount = Amount {
-                amount: rollup.amount,
-                events: rollup.events,
-            };
-            (name, amount)
+            (
+                (key.tenant_id.as_str().to_owned(), key.metric),
+                Amount::from(&rollup),
+            )
         })
         .collect()
 }

@@ -6,8 +6,12 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use rust_decimal::Decimal;
+use tally_aggregator::{Rollup, RollupKey};
+use tally_runtime::embedded::{LocalBucket, RedbStore};
+use tally_runtime::memory::{MemoryBucket, MemoryStore};
 use tally_runtime::parquet::{DecodedEvent, decode_events};
 use tally_runtime::pipeline::{IngestOptions, IngestSummary, Pipeline, PipelineConfig};
 use tally_runtime::ports::{Bucket, MeteringStore, RollupFilter};
@@ -286,4 +290,25 @@ pub fn expected_late(outcome: &ReferenceOutcome) -> u64 {
                 .plus_millis(MILLIS_PER_DAY + grace)
         })
         .count() as u64
+}
+
+/// Opens the embedded adapters in `directory`, as `tally` lays them out.
+pub fn open_embedded(directory: &Path) -> Pipeline<LocalBucket, RedbStore> {
+    let bucket = LocalBucket::open(directory.join("bucket")).unwrap();
+    let store = RedbStore::open(&directory.join("tables.redb")).unwrap();
+    Pipeline::open(bucket, store, config()).unwrap()
+}
+
+/// Opens the in-memory adapters.
+pub fn open_memory() -> Pipeline<MemoryBucket, MemoryStore> {
+    Pipeline::open(MemoryBucket::default(), MemoryStore::default(), config()).unwrap()
+}
+
+/// Every rollup of `store`, by key.
+pub fn all_rollups(store: &impl MeteringStore) -> BTreeMap<RollupKey, Rollup> {
+    store
+        .rollups(&RollupFilter::default())
+        .unwrap()
+        .into_iter()
+        .collect()
 }
