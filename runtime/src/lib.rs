@@ -4,6 +4,7 @@
 //! database, so the whole pipeline runs in one process with no server. The in-memory adapters
 //! serve tests; both are held to one contract test (`tests/contract.rs`).
 
+pub(crate) mod batch;
 pub mod clock;
 pub mod contract;
 pub mod embedded;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod invoice_parquet;
 pub mod invoices;
 pub mod invoicing;
+pub mod kpl;
 pub mod lines;
 pub mod memory;
 pub mod parquet;
@@ -20,6 +22,7 @@ pub mod ports;
 pub mod quality;
 pub mod quarantine;
 pub mod rebuild;
+pub mod stream;
 pub mod truth;
 
 pub use error::{Error, Result};

@@ -8,7 +8,6 @@ use tally_schemas::Meter;
 
 use crate::Error;
 use crate::Result;
-use crate::embedded::store::meter_signature;
 use crate::invoices::{InvoiceStore, MemoryInvoices, Quantities};
 use crate::ports::quality_matches;
 use crate::ports::{Bucket, Commit, MeteringStore, Publication, RollupFilter};
@@ -185,27 +184,8 @@ impl MeteringStore for MemoryStore {
     }
 
     fn check_meters(&mut self, meters: &[Meter]) -> Result<()> {
-        // Check every meter before recording any, so a refused check records nothing (the
-        // embedded store's transaction is dropped uncommitted in the same case).
-        for meter in meters {
-            let now = meter_signature(meter);
-            if let Some(before) = self
-                .meters
-                .get(&meter.name)
-                .filter(|before| **before != now)
-            {
-                return Err(Error::MeterChanged {
-                    meter: meter.name.clone(),
-                    before: before.clone(),
-                    after: now,
-                });
-            }
-        }
-        for meter in meters {
-            self.meters
-                .entry(meter.name.clone())
-                .or_insert_with(|| meter_signature(meter));
-        }
+        let new = crate::ports::meters_to_record(meters, |name| self.meters.get(name).cloned())?;
+        self.meters.extend(new);
         Ok(())
     }
 }

@@ -12,14 +12,14 @@ use std::io::BufRead;
 
 use serde::Serialize;
 use tally_aggregator::{Accepted, Aggregator, AggregatorConfig, Delivery, Origin};
-use tally_schemas::layout::{STAGING_PREFIX, events_object_key, quarantine_object_key};
+use tally_schemas::layout::{STAGING_PREFIX, quarantine_object_key};
 use tally_schemas::limits::MAX_EVENT_BYTES;
 use tally_schemas::{
     MeterCatalog, RejectReason, Rejection, TenantId, Timestamp, UsageEvent, parse_event,
 };
 
+use crate::batch::{Delivered, account, events_objects};
 use crate::lines::LineReader;
-use crate::parquet::{EventRow, encode_events};
 use crate::ports::{Bucket, Commit, MeteringStore, Publication};
 use crate::quality::{Outcome, QualityCounts, tenant_of_line};
 use crate::quarantine::{QuarantineRecord, encode_records};
@@ -250,43 +250,27 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
                 },
             })
             .collect();
-        let output = self.aggregator.process(now, deliveries);
-        for accepted in &output.accepted {
-            quality.add(Some(&accepted.event.tenant_id), now, Outcome::Accepted);
-            if accepted.late {
-                quality.add(Some(&accepted.event.tenant_id), now, Outcome::Late);
-            }
+        let mut output = self.aggregator.process(now, deliveries);
+        let raw: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
+        let delivered = Delivered {
+            tenants: &tenants,
+            positions: &positions,
+            raw: &raw,
+        };
+        let outcomes = account(
+            &mut output,
+            &delivered,
+            &options.source,
+            now,
+            &mut quality,
+            &mut quarantine,
+        );
+        summary.accepted += outcomes.accepted;
+        summary.late += outcomes.late;
+        summary.duplicates += outcomes.duplicates;
+        for (reason, number) in outcomes.rejected {
+            *summary.rejected.entry(reason).or_default() += number;
         }
-        for index in &output.duplicates {
-            quality.add(Some(&tenants[*index]), now, Outcome::Duplicate);
-        }
-        for refused in output.refused {
-            quality.add(
-                Some(&tenants[refused.index]),
-                now,
-                Outcome::Rejected(refused.rejection.reason),
-            );
-            *summary
-                .rejected
-                .entry(refused.rejection.reason)
-                .or_default() += 1;
-            let position = positions[refused.index].clone();
-            quarantine.push(QuarantineRecord::new(
-                refused.rejection,
-                &options.source,
-                position,
-                now,
-                &raw[refused.index],
-                false,
-            ));
-        }
-        summary.duplicates += output.duplicates.len() as u64;
-        summary.accepted += output.accepted.len() as u64;
-        summary.late += output
-            .accepted
-            .iter()
-            .filter(|accepted| accepted.late)
-            .count() as u64;
         let commit = self.store.next_commit()?;
         let objects = self.stage(commit, &output.accepted, &quarantine, now)?;
         self.crash_if(CrashStep::AfterStage, commit);
@@ -326,24 +310,9 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
         now: Timestamp,
     ) -> Result<Vec<(String, String)>> {
         let object_name = format!("part-{commit:010}");
-        let mut partitions: BTreeMap<(&TenantId, Timestamp), Vec<EventRow<'_>>> = BTreeMap::new();
-        for accepted in accepted {
-            let event = &accepted.event;
-            partitions
-                .entry((&event.tenant_id, event.event_time.floor_day()))
-                .or_default()
-                .push(EventRow {
-                    event,
-                    received_at: now,
-                });
-        }
         let mut objects = Vec::new();
-        for ((tenant_id, day), rows) in partitions {
-            let final_key = events_object_key(tenant_id, day, &object_name);
-            objects.push((
-                self.put_staged(commit, &final_key, &encode_events(&rows)?)?,
-                final_key,
-            ));
+        for (final_key, bytes) in events_objects(accepted, now, &object_name)? {
+            objects.push((self.put_staged(commit, &final_key, &bytes)?, final_key));
         }
         if !quarantine.is_empty() {
             let final_key = quarantine_object_key(now, &object_name);

@@ -151,3 +151,27 @@ pub fn quality_matches(
         && from.is_none_or(|from| day >= from)
         && to.is_none_or(|to| day < to)
 }
+
+/// The meters of `meters` not recorded yet, with their signatures, to record; fails if a
+/// meter `recorded` knows is now defined differently. Nothing is recorded by a failed check.
+pub fn meters_to_record(
+    meters: &[Meter],
+    recorded: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>> {
+    let mut new = Vec::new();
+    for meter in meters {
+        let now = crate::embedded::store::meter_signature(meter);
+        match recorded(&meter.name) {
+            Some(before) if before != now => {
+                return Err(crate::Error::MeterChanged {
+                    meter: meter.name.clone(),
+                    before,
+                    after: now,
+                });
+            }
+            Some(_) => {}
+            None => new.push((meter.name.clone(), now)),
+        }
+    }
+    Ok(new)
+}

@@ -14,7 +14,7 @@ mod arrival;
 mod bad;
 mod encode;
 mod json;
-mod rng;
+pub mod rng;
 mod tenant;
 mod usage;
 

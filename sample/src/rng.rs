@@ -16,7 +16,7 @@ fn mix(value: u64) -> u64 {
 
 /// A deterministic stream of pseudo-random numbers.
 #[derive(Clone, Debug)]
-pub(crate) struct Rng {
+pub struct Rng {
     state: u64,
 }
 
@@ -25,7 +25,7 @@ impl Rng {
     ///
     /// Each part of the plan draws from its own stream, so changing how one meter is generated
     /// leaves the lines of every other meter as they were.
-    pub(crate) fn for_stream(seed: u64, labels: &[u64]) -> Rng {
+    pub fn for_stream(seed: u64, labels: &[u64]) -> Rng {
         let mut state = mix(seed ^ GOLDEN_GAMMA);
         for label in labels {
             state = mix(state ^ mix(label.wrapping_add(GOLDEN_GAMMA)));
@@ -34,36 +34,36 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN_GAMMA);
         mix(self.state)
     }
 
     /// A number in `0..bound`, by multiply-and-shift (its bias, below 2^-40 for our bounds,
     /// does not matter for sample data).
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+    pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "the bound of a random draw must be positive");
         ((u128::from(self.next_u64()) * u128::from(bound)) >> 64) as u64
     }
 
     /// A number in `low..=high`.
-    pub(crate) fn between(&mut self, low: u64, high: u64) -> u64 {
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
         assert!(low <= high, "empty range {low}..={high}");
         low + self.below(high - low + 1)
     }
 
     /// True with a probability of `chance` in a thousand.
-    pub(crate) fn per_mille(&mut self, chance: u64) -> bool {
+    pub fn per_mille(&mut self, chance: u64) -> bool {
         self.below(1_000) < chance
     }
 
     /// One item of a non-empty slice, uniformly.
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
     /// An index into `weights`, drawn in proportion to its weight.
-    pub(crate) fn weighted(&mut self, weights: &[u64]) -> usize {
+    pub fn weighted(&mut self, weights: &[u64]) -> usize {
         let total: u64 = weights.iter().sum();
         let mut target = self.below(total);
         for (index, weight) in weights.iter().enumerate() {

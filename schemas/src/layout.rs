@@ -10,6 +10,9 @@ pub const DEFAULT_BUCKET: &str = "tenant-data";
 pub const QUARANTINE_PREFIX: &str = "quarantine/";
 /// Prefix of objects written but not yet committed; readers never look under it.
 pub const STAGING_PREFIX: &str = "_staging/";
+/// Prefix of the stream consumer's per-tenant ledgers (commit records and state snapshots);
+/// readers of tenant data never look under it.
+pub const LEDGER_PREFIX: &str = "_ledger/";
 
 /// The prefix of everything one tenant owns: `tenants/{tenant_id}/`.
 pub fn tenant_prefix(tenant_id: &TenantId) -> String {

@@ -491,7 +491,7 @@ fn decode_i64(bytes: &[u8]) -> Result<i64> {
 }
 
 /// Sixteen bytes from the operating system's random source.
-fn random_key() -> Result<[u8; 16]> {
+pub(crate) fn random_key() -> Result<[u8; 16]> {
     use std::io::Read;
     let mut key = [0u8; 16];
     std::fs::File::open("/dev/urandom")

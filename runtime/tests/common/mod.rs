@@ -104,10 +104,18 @@ pub type RowKey = (String, String, &'static str, i64);
 /// Every rollup of `store`, as the reference reports it: the value in the meter's window unit
 /// and the event count.
 pub fn rollup_values(store: &impl MeteringStore) -> BTreeMap<RowKey, (Decimal, u64)> {
+    values_of(
+        store
+            .rollups(&RollupFilter::default())
+            .expect("rollups read back"),
+    )
+}
+
+/// Rollups as the reference reports them: the value in the meter's window unit and the event
+/// count.
+pub fn values_of(rollups: Vec<(RollupKey, Rollup)>) -> BTreeMap<RowKey, (Decimal, u64)> {
     let catalog = MeterCatalog::defaults();
-    store
-        .rollups(&RollupFilter::default())
-        .expect("rollups read back")
+    rollups
         .into_iter()
         .map(|(key, rollup)| {
             let aggregation = catalog
