@@ -1,16 +1,18 @@
-//! Tally's ports over AWS, through the official SDK: today the bucket over S3 and the producer
-//! side of the Kinesis usage stream.
+//! Tally's ports over AWS, through the official SDK: the bucket over S3, the stream consumer's
+//! tables over DynamoDB, and the Kinesis usage stream.
 //!
 //! The ports are synchronous, like the core and the pipeline that call them. Each adapter
 //! drives the asynchronous SDK on a Tokio runtime handle it is given, so it must be called from
 //! a thread that may block: a command's main thread, or a `spawn_blocking` task in a Lambda.
 //! Every client honours `AWS_ENDPOINT_URL`, so the same code runs against AWS or an emulator.
 
+pub mod dynamodb;
 pub mod emit;
 pub mod kinesis;
 pub mod producer;
 pub mod s3;
 
+pub use dynamodb::DynamoTables;
 pub use kinesis::KinesisStream;
 pub use s3::S3Bucket;
 

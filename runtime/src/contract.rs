@@ -130,3 +130,179 @@ fn promote_moves_and_is_safe_to_repeat<B: Bucket>(bucket: &B) {
     bucket.delete(final_key).unwrap();
     assert_eq!(bucket.list("").unwrap(), Vec::<String>::new());
 }
+
+/// Every check of the ledger tables contract, on empty tables.
+pub fn ledger_tables_contract<T: crate::stream::LedgerTables>(tables: &T) {
+    heads_move_only_from_the_version_read(tables);
+    rollups_apply_once_per_version(tables);
+    quality_counts_apply_once_per_version(tables);
+    settings_are_set_once(tables);
+}
+
+fn tenant(name: &str) -> tally_schemas::TenantId {
+    tally_schemas::TenantId::parse(name).expect("contract tenants are valid")
+}
+
+fn instant(text: &str) -> tally_schemas::Timestamp {
+    tally_schemas::Timestamp::parse(text).expect("contract instants are valid")
+}
+
+fn heads_move_only_from_the_version_read<T: crate::stream::LedgerTables>(tables: &T) {
+    use crate::stream::TenantHead;
+    let acme = tenant("acme");
+    // GIVEN no ledger THEN there is no head and no tenant.
+    assert_eq!(tables.head(&acme).unwrap(), None);
+    assert!(tables.tenants().unwrap().is_empty());
+    // WHEN two writers both create version 1 THEN only the first succeeds.
+    let mut first = TenantHead {
+        version: 1,
+        pending: Some("_ledger/acme/commit-1".into()),
+        log: vec!["_ledger/acme/commit-1".into()],
+        ..TenantHead::default()
+    };
+    first
+        .seen
+        .insert("shardId-000000000000".into(), "49590.0".into());
+    let second = TenantHead {
+        version: 1,
+        ..TenantHead::default()
+    };
+    assert!(tables.swap_head(&acme, 0, &first).unwrap());
+    assert!(!tables.swap_head(&acme, 0, &second).unwrap());
+    assert_eq!(tables.head(&acme).unwrap(), Some(first.clone()));
+    // WHEN a writer holding a stale version tries to move it THEN nothing changes.
+    let stale = TenantHead {
+        version: 2,
+        ..TenantHead::default()
+    };
+    assert!(!tables.swap_head(&acme, 2, &stale).unwrap());
+    // WHEN the holder of version 1 clears its pending commit in place THEN it is stored.
+    let cleared = TenantHead {
+        pending: None,
+        ..first.clone()
+    };
+    assert!(tables.swap_head(&acme, 1, &cleared).unwrap());
+    assert_eq!(tables.head(&acme).unwrap(), Some(cleared));
+    assert!(tables.swap_head(&tenant("beta"), 0, &second).unwrap());
+    assert_eq!(tables.tenants().unwrap(), [acme, tenant("beta")]);
+}
+
+fn rollups_apply_once_per_version<T: crate::stream::LedgerTables>(tables: &T) {
+    use rust_decimal::Decimal;
+    use tally_aggregator::{Granularity, RollupDelta, RollupKey};
+
+    use crate::ports::RollupFilter;
+    let acme = tenant("acme");
+    let key = |metric: &str, granularity| RollupKey {
+        tenant_id: acme.clone(),
+        metric: metric.into(),
+        granularity,
+        window_start: instant("2026-11-26T00:00:00Z"),
+    };
+    let add = |amount: i64, scale: u32| RollupDelta {
+        add: Decimal::new(amount, scale),
+        events: 1,
+        ..RollupDelta::default()
+    };
+    let sum = key("api_calls", Granularity::Day);
+    let max = key("peak", Granularity::Day);
+    let latest = key("seats", Granularity::Month);
+    let peak = |value: i64| RollupDelta {
+        max: Some(Decimal::from(value)),
+        events: 1,
+        ..RollupDelta::default()
+    };
+    let at_time = |time: &str, value: i64| RollupDelta {
+        latest: Some((instant(time), Decimal::from(value))),
+        events: 1,
+        ..RollupDelta::default()
+    };
+    // WHEN version 1 is applied twice THEN it counts once, exactly (no float in the way).
+    let version_1 = [
+        (sum.clone(), add(1_000_000_000_000_000_001, 9)),
+        (max.clone(), peak(7)),
+        (latest.clone(), at_time("2026-11-26T10:00:00Z", 30)),
+    ];
+    tables.apply_rollups(&acme, 1, &version_1).unwrap();
+    tables.apply_rollups(&acme, 1, &version_1).unwrap();
+    // WHEN version 2 applies AND THEN version 1 comes again late THEN version 1 is ignored.
+    let version_2 = [
+        (sum.clone(), add(-5, 1)),
+        (max.clone(), peak(3)),
+        (latest.clone(), at_time("2026-11-26T09:00:00Z", 99)),
+    ];
+    tables.apply_rollups(&acme, 2, &version_2).unwrap();
+    tables.apply_rollups(&acme, 1, &version_1).unwrap();
+    let rollups = tables.rollups(&RollupFilter::default()).unwrap();
+    let found = |wanted: &RollupKey| {
+        rollups
+            .iter()
+            .find(|(key, _)| key == wanted)
+            .map(|(_, rollup)| rollup.clone())
+            .unwrap_or_else(|| panic!("no rollup {wanted:?}"))
+    };
+    assert_eq!(
+        found(&sum).amount,
+        Decimal::new(1_000_000_000_000_000_001, 9) - Decimal::new(5, 1)
+    );
+    assert_eq!(found(&sum).events, 2);
+    assert_eq!(found(&max).amount, Decimal::from(7));
+    assert_eq!(found(&latest).amount, Decimal::from(30));
+    assert_eq!(
+        found(&latest).latest_event_time,
+        Some(instant("2026-11-26T10:00:00Z"))
+    );
+    // THEN reads are sorted by key and filtered.
+    let keys: Vec<_> = rollups.iter().map(|(key, _)| key.clone()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let only = RollupFilter {
+        tenant_id: Some("acme".into()),
+        metric: Some("peak".into()),
+        ..RollupFilter::default()
+    };
+    let filtered = tables.rollups(&only).unwrap();
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0].0, max);
+}
+
+fn quality_counts_apply_once_per_version<T: crate::stream::LedgerTables>(tables: &T) {
+    let acme = tenant("acme");
+    let day = instant("2026-11-26T00:00:00Z");
+    let counts = [(("acme".to_owned(), day, "accepted".to_owned()), 5)];
+    tables.apply_quality(&acme, 1, &counts).unwrap();
+    tables.apply_quality(&acme, 1, &counts).unwrap();
+    tables.apply_quality(&acme, 2, &counts).unwrap();
+    let unattributed = [((String::new(), day, "rejected:invalid_json".to_owned()), 2)];
+    tables.add_unattributed_quality(&unattributed).unwrap();
+    tables.add_unattributed_quality(&unattributed).unwrap();
+    assert_eq!(
+        tables.quality(None, None, None).unwrap(),
+        [
+            ((String::new(), day, "rejected:invalid_json".to_owned()), 4),
+            (("acme".to_owned(), day, "accepted".to_owned()), 10),
+        ]
+    );
+    assert_eq!(tables.quality(Some("acme"), None, Some(day)).unwrap(), []);
+}
+
+fn settings_are_set_once<T: crate::stream::LedgerTables>(tables: &T) {
+    use tally_schemas::{Aggregation, MeterCatalog};
+    // WHEN two consumers offer dedup keys THEN both get the first one.
+    let first = tables.dedup_key([1; 16]).unwrap();
+    assert_eq!(first, [1; 16]);
+    assert_eq!(tables.dedup_key([2; 16]).unwrap(), [1; 16]);
+    // WHEN the meters are recorded twice THEN nothing changes; WHEN a meter is redefined THEN
+    // the check fails naming it.
+    let catalog = MeterCatalog::defaults();
+    tables.check_meters(catalog.meters()).unwrap();
+    tables.check_meters(catalog.meters()).unwrap();
+    let mut changed = catalog.meters().to_vec();
+    changed[0].aggregation = Aggregation::Max;
+    let error = tables.check_meters(&changed).unwrap_err();
+    assert!(
+        error.to_string().contains(&changed[0].name),
+        "the error names the meter: {error}"
+    );
+}

@@ -728,3 +728,8 @@ fn given_an_open_redb_store_when_the_same_file_is_opened_again_then_it_is_refuse
     drop(first);
     RedbStore::open(&path).unwrap();
 }
+
+#[test]
+fn memory_tables_keep_the_ledger_tables_contract() {
+    tally_runtime::contract::ledger_tables_contract(&tally_runtime::stream::MemoryTables::default());
+}
