@@ -11,10 +11,12 @@ pub mod emit;
 pub mod kinesis;
 pub mod producer;
 pub mod s3;
+pub mod settings;
 
 pub use dynamodb::DynamoTables;
 pub use kinesis::KinesisStream;
 pub use s3::S3Bucket;
+pub use settings::AwsSettings;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

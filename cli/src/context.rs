@@ -19,15 +19,7 @@ pub const TABLES_FILE: &str = "tables.redb";
 
 /// The meter catalog: the defaults plus the operator's file, if any.
 pub fn catalog(global: &GlobalOptions) -> Result<MeterCatalog> {
-    let Some(path) = &global.meters else {
-        return Ok(MeterCatalog::defaults());
-    };
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("reading meters file {}", path.display()))?;
-    Ok(MeterCatalog::with_operator_meters(
-        &text,
-        &path.display().to_string(),
-    )?)
+    Ok(env::load_catalog(global.meters.as_deref())?)
 }
 
 /// Opens an existing data directory's tables, for commands that only read rollups: no

@@ -8,6 +8,11 @@ pub const TALLY_METERS_FILE: &str = "TALLY_METERS_FILE";
 pub const TALLY_STREAM_NAME: &str = "TALLY_STREAM_NAME";
 /// The tenant data bucket in S3 (default `tenant-data`).
 pub const TALLY_BUCKET_NAME: &str = "TALLY_BUCKET_NAME";
+/// The DynamoDB table of rollups written by the stream consumer (default `usage-rollups`).
+pub const TALLY_ROLLUPS_TABLE: &str = "TALLY_ROLLUPS_TABLE";
+/// The DynamoDB table of the stream consumer's ledgers, quality counts and settings (default
+/// `metering-state`).
+pub const TALLY_STATE_TABLE: &str = "TALLY_STATE_TABLE";
 /// A TOML file of price plans and tenant plan assignments (see billing/PLANS.md).
 pub const TALLY_PLANS_FILE: &str = "TALLY_PLANS_FILE";
 /// The acceptance window in days (default 35).
@@ -15,3 +20,16 @@ pub const TALLY_MAX_EVENT_AGE_DAYS: &str = "TALLY_MAX_EVENT_AGE_DAYS";
 /// Test hook: abort the process at a named point of an ingest (`after-stage:N`,
 /// `after-commit:N`, `after-publish:N`, counting commits from 1), to prove recovery.
 pub const TALLY_CRASH_AT: &str = "TALLY_CRASH_AT";
+
+/// The meter catalog: the defaults plus the operator's meters in `path`, if given.
+///
+/// Fails when the file cannot be read or a meter in it is refused (the file and meter named).
+pub fn load_catalog(path: Option<&std::path::Path>) -> crate::Result<tally_schemas::MeterCatalog> {
+    let Some(path) = path else {
+        return Ok(tally_schemas::MeterCatalog::defaults());
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(crate::Error::io("reading meters file", path))?;
+    tally_schemas::MeterCatalog::with_operator_meters(&text, &path.display().to_string())
+        .map_err(|error| crate::Error::Invalid(error.to_string()))
+}

@@ -27,6 +27,28 @@ pub trait Bucket {
     fn delete(&self, key: &str) -> Result<()>;
 }
 
+impl<B: Bucket + ?Sized> Bucket for std::sync::Arc<B> {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        (**self).put(key, bytes)
+    }
+
+    fn promote(&self, from: &str, to: &str) -> Result<()> {
+        (**self).promote(from, to)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        (**self).get(key)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        (**self).list(prefix)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        (**self).delete(key)
+    }
+}
+
 /// Checks that `key` cannot leave a bucket or alias another key: relative, `/`-separated,
 /// no empty, `.` or `..` part, no backslash or NUL. Every adapter applies it before any IO.
 ///

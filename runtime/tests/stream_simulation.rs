@@ -23,17 +23,16 @@ use common::{
     expected_event_rows, quarantine_records, values_of,
 };
 use rust_decimal::Decimal;
-use tally_aggregator::{Rollup, RollupDelta, RollupKey};
 use tally_runtime::memory::MemoryBucket;
-use tally_runtime::ports::{Bucket, RollupFilter};
-use tally_runtime::quality::QualityKey;
+use tally_runtime::ports::RollupFilter;
+use tally_runtime::stream::faults::{FaultPlan, Faulty};
 use tally_runtime::stream::{
-    ConsumerConfig, LedgerTables, MemoryTables, Position, StreamConsumer, StreamRecord, TenantHead,
+    ConsumerConfig, LedgerTables, MemoryTables, Position, StreamConsumer, StreamRecord,
 };
 use tally_runtime::{Error, Result};
 use tally_sample::rng::Rng;
 use tally_schemas::time::{MILLIS_PER_DAY, MILLIS_PER_MINUTE};
-use tally_schemas::{Meter, MeterCatalog, TenantId, Timestamp};
+use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 use tally_testkit::{ReferenceRun, reference};
 
 /// Seeds that once failed, run first on every run of the suite.
@@ -78,8 +77,10 @@ impl Faults {
         self.fail_per_mille.store(fail, Ordering::SeqCst);
         self.crash_per_mille.store(crash, Ordering::SeqCst);
     }
+}
 
-    fn check(&self, call: &str) -> Result<()> {
+impl FaultPlan for Faults {
+    fn before(&self, call: &'static str, _tenant: Option<&TenantId>) -> Result<()> {
         if self.crashed.load(Ordering::SeqCst) {
             return Err(Error::Remote {
                 operation: call.to_owned(),
@@ -103,106 +104,6 @@ impl Faults {
             });
         }
         Ok(())
-    }
-}
-
-/// An adapter whose every call may fail first.
-struct Faulty<T> {
-    inner: Arc<T>,
-    faults: Arc<Faults>,
-}
-
-impl Bucket for Faulty<MemoryBucket> {
-    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
-        self.faults.check("put")?;
-        self.inner.put(key, bytes)
-    }
-
-    fn promote(&self, from: &str, to: &str) -> Result<()> {
-        self.faults.check("promote")?;
-        self.inner.promote(from, to)
-    }
-
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.faults.check("get")?;
-        self.inner.get(key)
-    }
-
-    fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        self.faults.check("list")?;
-        self.inner.list(prefix)
-    }
-
-    fn delete(&self, key: &str) -> Result<()> {
-        self.faults.check("delete")?;
-        self.inner.delete(key)
-    }
-}
-
-impl LedgerTables for Faulty<MemoryTables> {
-    fn head(&self, tenant: &TenantId) -> Result<Option<TenantHead>> {
-        self.faults.check("head")?;
-        self.inner.head(tenant)
-    }
-
-    fn tenants(&self) -> Result<Vec<TenantId>> {
-        self.faults.check("tenants")?;
-        self.inner.tenants()
-    }
-
-    fn swap_head(&self, tenant: &TenantId, expected: u64, head: &TenantHead) -> Result<bool> {
-        self.faults.check("swap_head")?;
-        self.inner.swap_head(tenant, expected, head)
-    }
-
-    fn apply_rollups(
-        &self,
-        tenant: &TenantId,
-        version: u64,
-        deltas: &[(RollupKey, RollupDelta)],
-    ) -> Result<()> {
-        self.faults.check("apply_rollups")?;
-        self.inner.apply_rollups(tenant, version, deltas)
-    }
-
-    fn apply_quality(
-        &self,
-        tenant: &TenantId,
-        version: u64,
-        counts: &[(QualityKey, u64)],
-    ) -> Result<()> {
-        self.faults.check("apply_quality")?;
-        self.inner.apply_quality(tenant, version, counts)
-    }
-
-    fn add_unattributed_quality(&self, counts: &[(QualityKey, u64)]) -> Result<()> {
-        self.faults.check("add_unattributed_quality")?;
-        self.inner.add_unattributed_quality(counts)
-    }
-
-    fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
-        self.faults.check("rollups")?;
-        self.inner.rollups(filter)
-    }
-
-    fn quality(
-        &self,
-        tenant_id: Option<&str>,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) -> Result<Vec<(QualityKey, u64)>> {
-        self.faults.check("quality")?;
-        self.inner.quality(tenant_id, from, to)
-    }
-
-    fn dedup_key(&self, candidate: [u8; 16]) -> Result<[u8; 16]> {
-        self.faults.check("dedup_key")?;
-        self.inner.dedup_key(candidate)
-    }
-
-    fn check_meters(&self, meters: &[Meter]) -> Result<()> {
-        self.faults.check("check_meters")?;
-        self.inner.check_meters(meters)
     }
 }
 
@@ -505,7 +406,7 @@ fn consume(
     panic!("the mapping made no progress in 100,000 batches");
 }
 
-type Consumer = StreamConsumer<Faulty<MemoryBucket>, Faulty<MemoryTables>>;
+type Consumer = StreamConsumer<Faulty<Arc<MemoryBucket>>, Faulty<Arc<MemoryTables>>>;
 
 /// The durable world every consumer of a schedule shares.
 struct World {
@@ -519,11 +420,11 @@ impl World {
         StreamConsumer::open(
             Faulty {
                 inner: self.bucket.clone(),
-                faults: self.faults.clone(),
+                plan: self.faults.clone(),
             },
             Faulty {
                 inner: self.tables.clone(),
-                faults: self.faults.clone(),
+                plan: self.faults.clone(),
             },
             ConsumerConfig {
                 catalog: MeterCatalog::defaults(),

@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod consumer;
+pub mod faults;
 pub mod tables;
 
 use std::cmp::Ordering;

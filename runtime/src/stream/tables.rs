@@ -82,6 +82,63 @@ pub trait LedgerTables {
     fn check_meters(&self, meters: &[Meter]) -> Result<()>;
 }
 
+impl<T: LedgerTables + ?Sized> LedgerTables for std::sync::Arc<T> {
+    fn head(&self, tenant: &TenantId) -> Result<Option<TenantHead>> {
+        (**self).head(tenant)
+    }
+
+    fn tenants(&self) -> Result<Vec<TenantId>> {
+        (**self).tenants()
+    }
+
+    fn swap_head(&self, tenant: &TenantId, expected: u64, head: &TenantHead) -> Result<bool> {
+        (**self).swap_head(tenant, expected, head)
+    }
+
+    fn apply_rollups(
+        &self,
+        tenant: &TenantId,
+        version: u64,
+        deltas: &[(RollupKey, RollupDelta)],
+    ) -> Result<()> {
+        (**self).apply_rollups(tenant, version, deltas)
+    }
+
+    fn apply_quality(
+        &self,
+        tenant: &TenantId,
+        version: u64,
+        counts: &[(QualityKey, u64)],
+    ) -> Result<()> {
+        (**self).apply_quality(tenant, version, counts)
+    }
+
+    fn add_unattributed_quality(&self, counts: &[(QualityKey, u64)]) -> Result<()> {
+        (**self).add_unattributed_quality(counts)
+    }
+
+    fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        (**self).rollups(filter)
+    }
+
+    fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>> {
+        (**self).quality(tenant_id, from, to)
+    }
+
+    fn dedup_key(&self, candidate: [u8; 16]) -> Result<[u8; 16]> {
+        (**self).dedup_key(candidate)
+    }
+
+    fn check_meters(&self, meters: &[Meter]) -> Result<()> {
+        (**self).check_meters(meters)
+    }
+}
+
 /// A rollup with the ledger version that last changed it.
 #[derive(Clone, Debug, Default)]
 struct VersionedRollup {

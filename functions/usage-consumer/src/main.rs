@@ -1,0 +1,43 @@
+//! The usage-consumer Lambda: builds the clients and the consumer once, then hands each Kinesis
+//! event to the handler on a thread that may block (the adapters block on their requests).
+
+use std::sync::{Arc, Mutex};
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use lambda_runtime::{LambdaEvent, service_fn};
+use tally_aws::{AwsSettings, sdk_config};
+use tally_runtime::clock;
+use usage_consumer::handle;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let settings = AwsSettings::from_env()?;
+    let config = sdk_config().await;
+    let runtime = tokio::runtime::Handle::current();
+    let opening = settings.clone();
+    let consumer =
+        tokio::task::spawn_blocking(move || opening.consumer(&config, runtime)).await??;
+    let consumer = Arc::new(Mutex::new(consumer));
+    let stream = Arc::new(settings.stream);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<KinesisEvent>| {
+        let consumer = consumer.clone();
+        let stream = stream.clone();
+        async move {
+            tokio::task::spawn_blocking(
+                move || -> Result<KinesisEventResponse, lambda_runtime::Error> {
+                    // One batch at a time per sandbox; a poisoned lock means a batch panicked, and
+                    // the consumer's cache may be mid-change, so the sandbox must not go on.
+                    let mut consumer = consumer.lock().expect("no batch panicked in this sandbox");
+                    let handled = handle(&mut consumer, &stream, &event.payload, clock::now())?;
+                    for line in &handled.log_lines {
+                        println!("{line}");
+                    }
+                    Ok(handled.response)
+                },
+            )
+            .await?
+        }
+    }))
+    .await
+}
