@@ -7,7 +7,8 @@
 //!   key, so an IAM policy can scope a tenant to its own items.
 //! - **`metering-state`** (`pk` S, `sk` S): the ledger heads (`tenant#{id}`, `head`), quality
 //!   counts (`quality#{id}`, `{day}#{outcome}`; `quality#` for records without a readable
-//!   tenant) and settings (`settings`, `dedup_key` | `meter#{name}`).
+//!   tenant), settings (`settings`, `dedup_key` | `meter#{name}`) and the shard checkpoints of
+//!   `tally consume` (`checkpoint#{stream}`, `{shard}`).
 //!
 //! A head moves with one conditional PutItem on its version. A rollup or count changes with one
 //! UpdateItem conditioned on its stored version being older than the commit's, so applying a
@@ -455,6 +456,50 @@ impl LedgerTables for DynamoTables {
 }
 
 impl DynamoTables {
+    /// Where `tally consume` is in `shard` of `stream`: the last sequence number handled, and
+    /// whether the shard is closed and read to its end.
+    ///
+    /// Fails when the table cannot be read.
+    pub fn checkpoint(&self, stream: &str, shard: &str) -> Result<(Option<String>, bool)> {
+        let key = state_key(format!("checkpoint#{stream}"), shard);
+        let Some(item) = self.get(&self.state, key)? else {
+            return Ok((None, false));
+        };
+        let sequence = match item.get("sequence") {
+            Some(AttributeValue::S(sequence)) => Some(sequence.clone()),
+            _ => None,
+        };
+        let ended = matches!(item.get("ended"), Some(AttributeValue::Bool(true)));
+        Ok((sequence, ended))
+    }
+
+    /// Records where `tally consume` is in `shard` of `stream`.
+    ///
+    /// Fails when the table cannot be written.
+    pub fn set_checkpoint(
+        &self,
+        stream: &str,
+        shard: &str,
+        sequence: Option<&str>,
+        ended: bool,
+    ) -> Result<()> {
+        let mut item = state_key(format!("checkpoint#{stream}"), shard);
+        if let Some(sequence) = sequence {
+            item.insert("sequence".into(), s(sequence));
+        }
+        item.insert("ended".into(), AttributeValue::Bool(ended));
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.state)
+            .set_item(Some(item))
+            .send();
+        self.runtime
+            .block_on(request)
+            .map_err(|error| failed("PutItem checkpoint", &self.state, &error))?;
+        Ok(())
+    }
+
     /// Adds quality counts; with a tenant, only to items an older version wrote.
     fn add_quality(
         &self,

@@ -1,11 +1,12 @@
-//! The usage stream over Kinesis: where producers put events (PutRecords) and what `tally aws
-//! init` creates.
+//! The usage stream over Kinesis: where producers put events (PutRecords), what `tally consume`
+//! reads shard by shard (ListShards, GetShardIterator, GetRecords) and what `tally aws init`
+//! creates.
 
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
 use tally_runtime::{Error, Result};
 use tokio::runtime::Handle;
 
@@ -14,6 +15,40 @@ use crate::producer::{Record, RecordSink};
 
 /// How long `create_if_missing` waits for a new stream to become active.
 const ACTIVE_WAIT: Duration = Duration::from_secs(60);
+
+/// Empty pages `read` follows before it reports an empty read.
+const EMPTY_PAGES: usize = 5;
+
+/// A shard and the shards it was split or merged from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardInfo {
+    /// The shard id, e.g. `shardId-000000000000`.
+    pub id: String,
+    /// The parent shard and, after a merge, the adjacent parent.
+    pub parents: Vec<String>,
+}
+
+/// What one read of a shard returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardRead {
+    /// The records, in shard order.
+    pub records: Vec<ReadRecord>,
+    /// True when the shard is closed and every record was read.
+    pub ended: bool,
+}
+
+/// One record read from a shard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadRecord {
+    /// The sequence number.
+    pub sequence: String,
+    /// The partition key.
+    pub partition_key: String,
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// When Kinesis received it, in milliseconds since the epoch.
+    pub arrival_millis: Option<i64>,
+}
 
 /// A Kinesis data stream.
 #[derive(Clone, Debug)]
@@ -90,6 +125,103 @@ impl KinesisStream {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Every shard of the stream, open or closed, with its parents.
+    ///
+    /// Fails when the service refuses.
+    pub fn shards(&self) -> Result<Vec<ShardInfo>> {
+        let mut shards = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = self.client.list_shards();
+            request = match token.take() {
+                Some(token) => request.next_token(token),
+                None => request.stream_name(&self.stream),
+            };
+            let page = self
+                .runtime
+                .block_on(request.send())
+                .map_err(|error| self.failed("ListShards", &error))?;
+            shards.extend(page.shards().iter().map(|shard| {
+                ShardInfo {
+                    id: shard.shard_id().to_owned(),
+                    parents: shard
+                        .parent_shard_id()
+                        .into_iter()
+                        .chain(shard.adjacent_parent_shard_id())
+                        .map(str::to_owned)
+                        .collect(),
+                }
+            }));
+            match page.next_token() {
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(shards),
+            }
+        }
+    }
+
+    /// Up to `limit` records of `shard` after sequence number `after` (from the oldest record
+    /// kept when `None`).
+    ///
+    /// Fails when the service refuses (a throttle included; the caller retries).
+    pub fn read(&self, shard: &str, after: Option<&str>, limit: i32) -> Result<ShardRead> {
+        let mut request = self
+            .client
+            .get_shard_iterator()
+            .stream_name(&self.stream)
+            .shard_id(shard);
+        request = match after {
+            Some(sequence) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence),
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        let mut iterator = self
+            .runtime
+            .block_on(request.send())
+            .map_err(|error| self.failed("GetShardIterator", &error))?
+            .shard_iterator;
+        // An empty page does not mean the end: follow the iterator while the shard is behind.
+        for _ in 0..EMPTY_PAGES {
+            let Some(current) = iterator.take() else {
+                break;
+            };
+            let request = self
+                .client
+                .get_records()
+                .shard_iterator(current)
+                .limit(limit)
+                .send();
+            let page = self
+                .runtime
+                .block_on(request)
+                .map_err(|error| self.failed("GetRecords", &error))?;
+            let records: Vec<ReadRecord> = page
+                .records()
+                .iter()
+                .map(|record| ReadRecord {
+                    sequence: record.sequence_number().to_owned(),
+                    partition_key: record.partition_key().to_owned(),
+                    data: record.data().as_ref().to_vec(),
+                    arrival_millis: record
+                        .approximate_arrival_timestamp()
+                        .and_then(|time| time.to_millis().ok()),
+                })
+                .collect();
+            let behind = page.millis_behind_latest().unwrap_or(0);
+            iterator = page.next_shard_iterator;
+            if !records.is_empty() || behind == 0 {
+                return Ok(ShardRead {
+                    records,
+                    ended: iterator.is_none(),
+                });
+            }
+        }
+        Ok(ShardRead {
+            records: Vec::new(),
+            ended: iterator.is_none(),
+        })
     }
 
     fn failed(&self, operation: &str, error: &(dyn std::error::Error + 'static)) -> Error {

@@ -43,6 +43,17 @@ impl S3Bucket {
     ///
     /// Fails when the service refuses (a name owned by another account, say).
     pub fn create_if_missing(&self) -> Result<bool> {
+        // In us-east-1 CreateBucket answers success for a bucket the caller already owns, so
+        // ask first.
+        let head = self.client.head_bucket().bucket(&self.bucket).send();
+        match self.runtime.block_on(head) {
+            Ok(_) => return Ok(false),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|service| service.is_not_found()) => {}
+            Err(error) => return Err(self.failed("HeadBucket", "", &error)),
+        }
         let request = self.client.create_bucket().bucket(&self.bucket).send();
         match self.runtime.block_on(request) {
             Ok(_) => Ok(true),

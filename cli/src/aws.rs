@@ -1,5 +1,6 @@
-//! The AWS commands: `tally emit` (producer) and `tally aws init` (stream and bucket on the
-//! configured endpoint). Built with `--features aws`.
+//! The AWS commands: `tally emit` (producer), `tally consume` (the usage-consumer handler
+//! polling the stream) and `tally aws init` (stream, bucket and tables on the configured
+//! endpoint). Built with `--features aws`.
 
 use std::fs::File;
 use std::io::{self, BufReader};
@@ -8,15 +9,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use tally_aws::dynamodb::{DEFAULT_ROLLUPS_TABLE, DEFAULT_STATE_TABLE};
 use tally_aws::emit::emit;
-use tally_aws::{KinesisStream, S3Bucket, runtime, sdk_config};
-use tally_runtime::env;
+use tally_aws::settings::DEFAULT_STREAM;
+use tally_aws::{AwsSettings, DynamoTables, KinesisStream, S3Bucket, runtime, sdk_config};
+use tally_runtime::{clock, env};
+use tally_schemas::Timestamp;
+use usage_consumer::poll::{PollOptions, consume};
 
-use crate::output::count;
+use crate::output::{count, parse_time};
 use crate::{GlobalOptions, context};
-
-/// Default name of the usage stream.
-pub const DEFAULT_STREAM: &str = "usage-metering";
 
 /// Send usage events (NDJSON) to the Kinesis usage stream.
 ///
@@ -37,6 +39,32 @@ pub struct EmitArgs {
     pub stream: String,
 }
 
+/// Consume the Kinesis usage stream with the usage-consumer Lambda's handler.
+///
+/// Polls every shard like Lambda's event source mapping: batches of up to --batch-size records,
+/// a checkpoint per shard in the state table, the partial batch response honoured, parents
+/// before children. Writes Parquet and the quarantine to the bucket and rollups to DynamoDB,
+/// exactly once. Names come from the environment (TALLY_STREAM_NAME, TALLY_BUCKET_NAME,
+/// TALLY_ROLLUPS_TABLE, TALLY_STATE_TABLE; see docs/configuration.md).
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 tally consume --until-idle\n  tally consume --batch-size 1000 --verbose"
+)]
+pub struct ConsumeArgs {
+    /// Stop once a pass over every shard finds nothing new (default: poll until interrupted).
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Most records per batch, 1 to 10000.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub batch_size: i32,
+    /// Processing time to use instead of the clock (replays and tests).
+    #[arg(long, value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+    /// Print the handler's JSON log lines (batch summaries, EMF figures) to standard error.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
 /// Work with AWS (or an emulator at `AWS_ENDPOINT_URL`).
 #[derive(Args)]
 pub struct AwsArgs {
@@ -50,7 +78,7 @@ pub enum AwsCommand {
     Init(InitArgs),
 }
 
-/// Create the usage stream and the tenant data bucket unless they exist.
+/// Create the usage stream, the tenant data bucket and the DynamoDB tables unless they exist.
 ///
 /// For emulators and sandboxes; production accounts are set up with Terraform.
 #[derive(Args)]
@@ -65,6 +93,12 @@ pub struct InitArgs {
     /// The bucket.
     #[arg(long, env = env::TALLY_BUCKET_NAME, default_value = tally_schemas::layout::DEFAULT_BUCKET)]
     pub bucket: String,
+    /// The rollups table.
+    #[arg(long, env = env::TALLY_ROLLUPS_TABLE, default_value = DEFAULT_ROLLUPS_TABLE)]
+    pub rollups_table: String,
+    /// The stream consumer's state table.
+    #[arg(long, env = env::TALLY_STATE_TABLE, default_value = DEFAULT_STATE_TABLE)]
+    pub state_table: String,
 }
 
 pub fn run_emit(global: &GlobalOptions, args: &EmitArgs) -> Result<ExitCode> {
@@ -132,6 +166,67 @@ pub fn run_aws(args: &AwsArgs) -> Result<ExitCode> {
         "bucket {}: {}",
         init.bucket,
         if created { "created" } else { "already there" }
+    );
+    let tables = DynamoTables::new(
+        DynamoTables::client(&config),
+        &init.rollups_table,
+        &init.state_table,
+        runtime.handle().clone(),
+    );
+    for (table, created) in tables.create_if_missing()? {
+        println!(
+            "table {table}: {}",
+            if created { "created" } else { "already there" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_consume(global: &GlobalOptions, args: &ConsumeArgs) -> Result<ExitCode> {
+    let mut settings = AwsSettings::from_env()?;
+    settings.max_event_age_days = global.max_event_age_days;
+    settings.meters_file = global.meters.clone();
+    let runtime = runtime()?;
+    let config = runtime.block_on(sdk_config());
+    let mut consumer = settings.consumer(&config, runtime.handle().clone())?;
+    let stream = KinesisStream::new(
+        KinesisStream::client(&config),
+        &settings.stream,
+        runtime.handle().clone(),
+    );
+    let checkpoints = settings.tables(&config, runtime.handle().clone());
+    let options = PollOptions {
+        batch_size: args.batch_size,
+        until_idle: args.until_idle,
+        idle_wait: std::time::Duration::from_secs(1),
+    };
+    let fixed = args.now;
+    let mut now = || fixed.unwrap_or_else(clock::now);
+    let verbose = args.verbose;
+    let mut log = |line: &str| {
+        if verbose {
+            eprintln!("{line}");
+        }
+    };
+    let summary = consume(
+        &mut consumer,
+        &stream,
+        &checkpoints,
+        &options,
+        &mut now,
+        &mut log,
+    )?;
+    println!(
+        "Consumed {} records of stream {} in {} batches ({} retried): {} accepted, {} duplicates, \
+         {} rejected (in the quarantine), {} redelivered and skipped",
+        count(summary.records),
+        settings.stream,
+        count(summary.batches),
+        count(summary.retried),
+        count(summary.accepted),
+        count(summary.duplicates),
+        count(summary.rejected),
+        count(summary.redelivered)
     );
     Ok(ExitCode::SUCCESS)
 }

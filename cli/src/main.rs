@@ -65,6 +65,8 @@ enum Command {
     #[cfg(feature = "aws")]
     Emit(aws::EmitArgs),
     #[cfg(feature = "aws")]
+    Consume(aws::ConsumeArgs),
+    #[cfg(feature = "aws")]
     Aws(aws::AwsArgs),
 }
 
@@ -79,6 +81,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&cli.global, &args),
         #[cfg(feature = "aws")]
         Command::Emit(args) => aws::run_emit(&cli.global, &args),
+        #[cfg(feature = "aws")]
+        Command::Consume(args) => aws::run_consume(&cli.global, &args),
         #[cfg(feature = "aws")]
         Command::Aws(args) => aws::run_aws(&args),
     };

@@ -9,7 +9,9 @@ use serde::Serialize;
 use tally_aggregator::{Granularity, Rollup, RollupKey};
 use tally_runtime::embedded::RedbStore;
 use tally_runtime::ports::{MeteringStore, RollupFilter};
-use tally_runtime::quality::UNATTRIBUTED;
+use tally_runtime::quality::{QualityKey, UNATTRIBUTED};
+#[cfg(feature = "aws")]
+use tally_runtime::stream::LedgerTables;
 use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 
 use crate::output::{csv_field, parse_time, print_table};
@@ -46,6 +48,63 @@ pub struct UsageArgs {
     /// tenant and processing day. --from/--to then select processing days.
     #[arg(long)]
     pub quality: bool,
+    /// Where the rollups are: the data directory, or the DynamoDB tables the stream consumer
+    /// writes (names from TALLY_ROLLUPS_TABLE and TALLY_STATE_TABLE).
+    #[cfg(feature = "aws")]
+    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    pub backend: Backend,
+}
+
+/// Where `tally usage` reads.
+#[cfg(feature = "aws")]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded tables of the data directory.
+    Embedded,
+    /// DynamoDB (or the emulator at AWS_ENDPOINT_URL).
+    Aws,
+}
+
+/// The rollups and quality counts `tally usage` reads.
+trait UsageSource {
+    fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>>;
+    fn quality(
+        &self,
+        tenant: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>>;
+}
+
+impl UsageSource for RedbStore {
+    fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        Ok(MeteringStore::rollups(self, filter)?)
+    }
+
+    fn quality(
+        &self,
+        tenant: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>> {
+        Ok(MeteringStore::quality(self, tenant, from, to)?)
+    }
+}
+
+#[cfg(feature = "aws")]
+impl UsageSource for tally_aws::DynamoTables {
+    fn rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        Ok(LedgerTables::rollups(self, filter)?)
+    }
+
+    fn quality(
+        &self,
+        tenant: Option<&str>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<(QualityKey, u64)>> {
+        Ok(LedgerTables::quality(self, tenant, from, to)?)
+    }
 }
 
 fn parse_tenant_id(text: &str) -> Result<TenantId, String> {
@@ -83,7 +142,15 @@ pub fn rows(
     catalog: &MeterCatalog,
     filter: &RollupFilter,
 ) -> Result<Vec<UsageRow>> {
-    let rollups = store.rollups(filter)?;
+    rows_of(store, catalog, filter)
+}
+
+fn rows_of(
+    source: &dyn UsageSource,
+    catalog: &MeterCatalog,
+    filter: &RollupFilter,
+) -> Result<Vec<UsageRow>> {
+    let rollups = source.rollups(filter)?;
     Ok(rollups
         .iter()
         .map(|(key, rollup)| row(catalog, key, rollup))
@@ -107,9 +174,19 @@ fn row(catalog: &MeterCatalog, key: &RollupKey, rollup: &Rollup) -> UsageRow {
 }
 
 pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
-    let store = context::open_tables(global)?;
+    #[cfg(feature = "aws")]
+    if args.backend == Backend::Aws {
+        let runtime = tally_aws::runtime()?;
+        let config = runtime.block_on(tally_aws::sdk_config());
+        let tables = tally_aws::AwsSettings::from_env()?.tables(&config, runtime.handle().clone());
+        return run_on(&tables, global, args);
+    }
+    run_on(&context::open_tables(global)?, global, args)
+}
+
+fn run_on(store: &dyn UsageSource, global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
     if args.quality {
-        return print_quality(&store, args);
+        return print_quality(store, args);
     }
     let catalog = &context::catalog(global)?;
     if let Some(metric) = args
@@ -134,7 +211,7 @@ pub fn run(global: &GlobalOptions, args: &UsageArgs) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
     };
-    let rows = rows(&store, catalog, &filter)?;
+    let rows = rows_of(store, catalog, &filter)?;
     match args.format {
         UsageFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         UsageFormat::Csv => {
@@ -180,7 +257,7 @@ pub struct QualityRow {
     pub rejected: BTreeMap<String, u64>,
 }
 
-fn print_quality(store: &RedbStore, args: &UsageArgs) -> Result<ExitCode> {
+fn print_quality(store: &dyn UsageSource, args: &UsageArgs) -> Result<ExitCode> {
     let tenant = args.tenant.as_ref().map(TenantId::as_str);
     let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
     for ((tenant_id, day, outcome), count) in store.quality(tenant, args.from, args.to)? {

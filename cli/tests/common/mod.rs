@@ -145,12 +145,16 @@ pub fn expected(inputs: &[Input]) -> ReferenceOutcome {
 
 /// Every rollup `tally usage` reports, at every granularity, keyed like the reference.
 pub fn usage(data_dir: &Path) -> BTreeMap<(String, String, &'static str, i64), (Decimal, u64)> {
+    usage_of(|args| tally(data_dir, args))
+}
+
+/// Every rollup `run` reports when given `usage` arguments, at every granularity.
+pub fn usage_of(
+    run: impl Fn(&[&str]) -> Output,
+) -> BTreeMap<(String, String, &'static str, i64), (Decimal, u64)> {
     let mut rows = BTreeMap::new();
     for granularity in ["hour", "day", "month"] {
-        let output = tally(
-            data_dir,
-            &["usage", "--granularity", granularity, "--format", "json"],
-        );
+        let output = run(&["usage", "--granularity", granularity, "--format", "json"]);
         assert!(
             output.status.success(),
             "{}",

@@ -9,6 +9,8 @@
 //! one CloudWatch Embedded Metric Format line whose tenant id is a property, not a dimension
 //! (so a thousand tenants do not make a thousand metrics).
 
+pub mod poll;
+
 use std::collections::BTreeMap;
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
@@ -30,6 +32,8 @@ pub struct Handled {
     pub response: KinesisEventResponse,
     /// The JSON lines to print: the batch summary, then one EMF line per tenant.
     pub log_lines: Vec<String>,
+    /// What each shard's batch did.
+    pub reports: Vec<BatchReport>,
 }
 
 /// The user records of `event`, by shard, in shard order; KPL aggregates unpacked.
@@ -92,6 +96,7 @@ pub fn handle<B: Bucket, T: LedgerTables>(
 ) -> Result<Handled> {
     let mut response = KinesisEventResponse::default();
     let mut log_lines = Vec::new();
+    let mut reports = Vec::new();
     for (shard, records) in user_records(event)? {
         let report = consumer.process(&shard, &records, now);
         if let Some(retry) = &report.retry_from {
@@ -101,10 +106,12 @@ pub fn handle<B: Bucket, T: LedgerTables>(
         }
         log_lines.push(summary_line(&shard, event.records.len(), &report));
         log_lines.extend(metric_lines(stream, now, &report));
+        reports.push(report);
     }
     Ok(Handled {
         response,
         log_lines,
+        reports,
     })
 }
 
