@@ -10,7 +10,7 @@ use tally_runtime::lines::LineReader;
 use tally_schemas::limits::MAX_EVENT_BYTES;
 use tally_schemas::{MeterCatalog, RejectReason, Rejection, parse_event};
 
-use crate::producer::{Record, RecordSink, SendReport, send_all};
+use tally_producer::batch::{PutReport, Record, RecordSink, send_all};
 
 /// What an emit did.
 #[derive(Clone, Debug, Default)]
@@ -20,7 +20,7 @@ pub struct EmitReport {
     /// Lines refused before sending: line number and why.
     pub refused: Vec<(u64, Rejection)>,
     /// What the stream accepted, and what it finally did not.
-    pub sent: SendReport,
+    pub sent: PutReport,
 }
 
 /// Reads NDJSON from `reader`, checks every line, and sends the valid ones through `sink`.
@@ -52,7 +52,7 @@ pub fn emit(
             Ok(event) => records.push(Record {
                 partition_key: event.tenant_id.to_string(),
                 data: line.bytes,
-                line: report.lines,
+                position: report.lines,
             }),
             Err(rejection) => report.refused.push((report.lines, rejection)),
         }

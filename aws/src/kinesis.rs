@@ -5,13 +5,12 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use tally_producer::batch::{CallOutcome, Record, RecordSink};
 use tally_runtime::{Error, Result};
 use tokio::runtime::Handle;
 
 use crate::describe;
-use crate::producer::{Record, RecordSink};
 
 /// How long `create_if_missing` waits for a new stream to become active.
 const ACTIVE_WAIT: Duration = Duration::from_secs(60);
@@ -233,39 +232,8 @@ impl KinesisStream {
 }
 
 impl RecordSink for KinesisStream {
-    fn put_records(
-        &self,
-        records: &[&Record],
-    ) -> std::result::Result<Vec<std::result::Result<(), String>>, String> {
-        let mut entries = Vec::with_capacity(records.len());
-        for record in records {
-            let entry = PutRecordsRequestEntry::builder()
-                .data(Blob::new(record.data.clone()))
-                .partition_key(&record.partition_key)
-                .build()
-                .map_err(|error| describe(&error))?;
-            entries.push(entry);
-        }
-        let request = self
-            .client
-            .put_records()
-            .stream_name(&self.stream)
-            .set_records(Some(entries))
-            .send();
-        let output = self
-            .runtime
-            .block_on(request)
-            .map_err(|error| describe(&error))?;
-        Ok(output
-            .records()
-            .iter()
-            .map(|result| match result.error_code() {
-                None => Ok(()),
-                Some(code) => Err(format!(
-                    "{code}: {}",
-                    result.error_message().unwrap_or("no message")
-                )),
-            })
-            .collect())
+    fn put_records(&self, records: &[&Record]) -> CallOutcome {
+        let request = tally_producer::kinesis::put_records(&self.client, &self.stream, records);
+        self.runtime.block_on(request)
     }
 }

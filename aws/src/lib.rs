@@ -9,7 +9,6 @@
 pub mod dynamodb;
 pub mod emit;
 pub mod kinesis;
-pub mod producer;
 pub mod s3;
 pub mod settings;
 

@@ -1,7 +1,8 @@
 //! The AWS commands against moto server (started by scripts/test): `tally aws init` creates the
 //! stream, the bucket and the tables once; `tally emit` sends valid lines and fails, naming
 //! them, when some are not sent; the same corpus through `tally emit` → Kinesis → `tally
-//! consume` gives the rollups and Parquet rows of the embedded pipeline and of the reference;
+//! consume` (with the stream resharded halfway) gives the rollups and Parquet rows of the
+//! embedded pipeline and of the reference;
 //! and the seed's boto3 producer works unchanged.
 #![cfg(feature = "aws")]
 
@@ -152,7 +153,8 @@ fn the_stream_path_equals_the_embedded_pipeline_and_the_reference() {
     ];
     let data_dir = tempfile::tempdir().unwrap();
     let mut inputs = Vec::new();
-    for (file, now) in runs {
+    let scratch = tempfile::tempdir().unwrap();
+    for (run, (file, now)) in runs.into_iter().enumerate() {
         let path = fixtures().join(file);
         let path_text = path.to_str().unwrap();
         // The embedded pipeline.
@@ -161,14 +163,37 @@ fn the_stream_path_equals_the_embedded_pipeline_and_the_reference() {
             &["ingest", "--now", now, path_text],
         ));
         // The stream: valid lines through the producer, refused ones put raw (as a producer
-        // that skips validation would), then the consumer until idle.
-        let emitted = names.tally(&["emit", path_text]);
-        let refused = not_sent(&emitted);
-        if !refused.is_empty() {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/aws/put_lines.py");
-            let mut args = vec![script.to_str().unwrap(), names.stream.as_str(), path_text];
-            args.extend(refused.iter().map(String::as_str));
-            succeeded(names.python(&args));
+        // that skips validation would), then the consumer until idle. In the second run the
+        // stream is resharded halfway, while the first half waits unread in the parents.
+        let content = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = content.lines().collect();
+        let halves = if run == 0 {
+            vec![lines.as_slice()]
+        } else {
+            let (first, second) = lines.split_at(lines.len() / 2);
+            vec![first, second]
+        };
+        for (half, part) in halves.iter().enumerate() {
+            if half == 1 {
+                succeeded(names.python(&[
+                    "-c",
+                    "import boto3, sys; boto3.client('kinesis').update_shard_count(\
+                     StreamName=sys.argv[1], TargetShardCount=4, ScalingType='UNIFORM_SCALING')",
+                    &names.stream,
+                ]));
+            }
+            let part_path = scratch.path().join(format!("run-{run}-{half}.ndjson"));
+            std::fs::write(&part_path, part.join("\n") + "\n").unwrap();
+            let part_text = part_path.to_str().unwrap();
+            let emitted = names.tally(&["emit", part_text]);
+            let refused = not_sent(&emitted);
+            if !refused.is_empty() {
+                let script =
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/aws/put_lines.py");
+                let mut args = vec![script.to_str().unwrap(), names.stream.as_str(), part_text];
+                args.extend(refused.iter().map(String::as_str));
+                succeeded(names.python(&args));
+            }
         }
         let consumed = succeeded(names.tally(&["consume", "--until-idle", "--now", now]));
         assert!(
@@ -234,6 +259,13 @@ fn the_seed_producer_example_works_unchanged() {
     let mut names = Names::new("seed");
     // The example names its stream; this is the one test that uses the default name.
     names.stream = "usage-metering".into();
+    // A fresh stream, even on an emulator an earlier run of the suite used.
+    succeeded(names.python(&[
+        "-c",
+        "import boto3\nkinesis = boto3.client('kinesis')\ntry:\n    \
+         kinesis.delete_stream(StreamName='usage-metering')\n\
+         except kinesis.exceptions.ResourceNotFoundException:\n    pass",
+    ]));
     succeeded(names.tally(&["aws", "init"]));
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/boto3_producer.py");
     succeeded(names.python(&[example.to_str().unwrap()]));
