@@ -1,6 +1,6 @@
-//! Benchmark of the usage-consumer handler in the shape Lambda calls it: Kinesis events of
-//! 10,000 records (base64 JSON envelope), decoded and handled with in-memory adapters on one
-//! core. Prints the envelope size, milliseconds per batch (decoding the envelope, then
+//! Benchmark of the usage-consumer handler in the shape Lambda calls it: Kinesis events of up
+//! to 10,000 records within the 6 MiB payload cap (base64 JSON envelope), decoded and handled
+//! with in-memory adapters on one core. Prints the envelope size, milliseconds per batch (decoding the envelope, then
 //! handling) and events per second.
 //!
 //! `cargo bench -p usage-consumer --bench handler [-- --scale N]`
@@ -25,6 +25,34 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const RECORDS_PER_EVENT: usize = 10_000;
 /// Batches measured.
 const BATCHES: usize = 12;
+/// Lambda's cap on an invocation's payload: a batch stops short of it.
+const PAYLOAD_CAP_BYTES: usize = 6 * 1024 * 1024;
+/// The bytes of `{"Records":[]}`.
+const ENVELOPE_BYTES: usize = 14;
+
+/// One record of a Kinesis event, as the event source mapping sends it.
+fn kinesis_record(line: &str, sequence: u128) -> serde_json::Value {
+    let tenant = serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|value| value["tenant_id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unattributed".to_owned());
+    json!({
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": tenant,
+            "sequenceNumber": sequence.to_string(),
+            "data": base64::engine::general_purpose::STANDARD.encode(line),
+            "approximateArrivalTimestamp": 1_759_276_800.5,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": format!("shardId-000000000000:{sequence}"),
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/usage-consumer",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/usage-metering",
+    })
+}
 
 fn main() {
     let (_, plan) = benchmark_plan(std::env::args());
@@ -40,35 +68,30 @@ fn main() {
     }
     let mut events = Vec::new();
     let mut sequence: u128 = 49_656_613_895_413_590_581_431_434_937_271_936_185;
-    for chunk in lines.chunks(RECORDS_PER_EVENT).take(BATCHES) {
-        let records: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|(line, _)| {
-                sequence += 1;
-                let tenant = serde_json::from_str::<serde_json::Value>(line)
-                    .ok()
-                    .and_then(|value| value["tenant_id"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "unattributed".to_owned());
-                json!({
-                    "kinesis": {
-                        "kinesisSchemaVersion": "1.0",
-                        "partitionKey": tenant,
-                        "sequenceNumber": sequence.to_string(),
-                        "data": base64::engine::general_purpose::STANDARD.encode(line),
-                        "approximateArrivalTimestamp": 1_759_276_800.5,
-                    },
-                    "eventSource": "aws:kinesis",
-                    "eventVersion": "1.0",
-                    "eventID": format!("shardId-000000000000:{sequence}"),
-                    "eventName": "aws:kinesis:record",
-                    "invokeIdentityArn": "arn:aws:iam::123456789012:role/usage-consumer",
-                    "awsRegion": "us-east-1",
-                    "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/usage-metering",
-                })
-            })
-            .collect();
+    let mut pending = lines.iter().peekable();
+    while events.len() < BATCHES && pending.peek().is_some() {
+        // Records until 10,000 or until the next would pass the invocation payload cap.
+        let mut records = Vec::new();
+        let mut bytes = ENVELOPE_BYTES;
+        let first_now = pending.peek().map(|(_, now)| *now).expect("a line");
+        while records.len() < RECORDS_PER_EVENT {
+            let Some((line, _)) = pending.peek() else {
+                break;
+            };
+            let record = kinesis_record(line, sequence + 1);
+            let size = record.to_string().len() + 1;
+            if bytes + size > PAYLOAD_CAP_BYTES {
+                break;
+            }
+            bytes += size;
+            sequence += 1;
+            records.push(record);
+            pending.next();
+        }
+        let count = records.len();
         let body = serde_json::to_vec(&json!({ "Records": records })).expect("serializes");
-        events.push((body, chunk[0].1, chunk.len()));
+        assert!(body.len() <= PAYLOAD_CAP_BYTES, "{} bytes", body.len());
+        events.push((body, first_now, count));
     }
     let largest = events
         .iter()
@@ -109,10 +132,14 @@ fn main() {
     let total: Duration = decode.iter().chain(&handling).sum();
     let (decode_median, handle_median) = (median(&mut decode), median(&mut handling));
     println!("usage-consumer handler, in-memory adapters, one core");
+    let counts: Vec<usize> = events.iter().map(|(_, _, count)| *count).collect();
     println!(
-        "{} batches of up to {RECORDS_PER_EVENT} records; largest envelope {:.2} MB",
+        "{} batches of {}–{} records (at most {RECORDS_PER_EVENT}, and under the 6 MiB payload \
+         cap); largest envelope {:.2} MiB",
         events.len(),
-        largest as f64 / 1e6
+        counts.iter().min().unwrap_or(&0),
+        counts.iter().max().unwrap_or(&0),
+        largest as f64 / (1024.0 * 1024.0)
     );
     println!("| stage | median ms per batch |");
     println!("|---|---|");
