@@ -46,7 +46,7 @@ const IN_FLIGHT: usize = 32;
 /// How long `create_if_missing` waits for a new table to become active.
 const ACTIVE_WAIT: Duration = Duration::from_secs(60);
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The ledger tables in DynamoDB.
 #[derive(Clone, Debug)]
@@ -93,66 +93,15 @@ impl DynamoTables {
     ///
     /// Fails when the service refuses, or a table is not active within a minute.
     pub fn create_if_missing(&self) -> Result<[(String, bool); 2]> {
-        let rollups = self.create_table(&self.rollups, "tenant_id", "window")?;
-        let state = self.create_table(&self.state, "pk", "sk")?;
+        let rollups = create_table(
+            &self.client,
+            &self.runtime,
+            &self.rollups,
+            "tenant_id",
+            "window",
+        )?;
+        let state = create_table(&self.client, &self.runtime, &self.state, "pk", "sk")?;
         Ok([(self.rollups.clone(), rollups), (self.state.clone(), state)])
-    }
-
-    fn create_table(&self, table: &str, partition: &str, sort: &str) -> Result<bool> {
-        let attribute = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definitions are complete")
-        };
-        let key = |name: &str, kind| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("key schema elements are complete")
-        };
-        let request = self
-            .client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute(partition))
-            .attribute_definitions(attribute(sort))
-            .key_schema(key(partition, KeyType::Hash))
-            .key_schema(key(sort, KeyType::Range))
-            .send();
-        let created = match self.runtime.block_on(request) {
-            Ok(_) => true,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_resource_in_use_exception()) =>
-            {
-                false
-            }
-            Err(error) => return Err(failed("CreateTable", table, &error)),
-        };
-        let started = std::time::Instant::now();
-        loop {
-            let request = self.client.describe_table().table_name(table).send();
-            let description = self
-                .runtime
-                .block_on(request)
-                .map_err(|error| failed("DescribeTable", table, &error))?;
-            let status = description.table().and_then(|table| table.table_status());
-            if status == Some(&TableStatus::Active) {
-                return Ok(created);
-            }
-            if started.elapsed() > ACTIVE_WAIT {
-                return Err(Error::Remote {
-                    operation: format!("DynamoDB DescribeTable {table}"),
-                    detail: format!("still {status:?} after {ACTIVE_WAIT:?}"),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
     }
 
     /// Every item of `table` whose key matches (a Query when `partition` is given, else a
@@ -253,6 +202,12 @@ impl DynamoTables {
                 }
             }
         })
+    }
+}
+
+impl tally_runtime::ports::RollupReader for DynamoTables {
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        self.rollups(filter)
     }
 }
 
@@ -683,11 +638,74 @@ fn state_key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
 }
 
-fn s(text: &str) -> AttributeValue {
+/// Creates an on-demand table keyed by text attributes `partition` and `sort` unless it exists,
+/// and waits until it is active; true if it was created.
+pub(crate) fn create_table(
+    client: &Client,
+    runtime: &Handle,
+    table: &str,
+    partition: &str,
+    sort: &str,
+) -> Result<bool> {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definitions are complete")
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("key schema elements are complete")
+    };
+    let request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(partition))
+        .attribute_definitions(attribute(sort))
+        .key_schema(key(partition, KeyType::Hash))
+        .key_schema(key(sort, KeyType::Range))
+        .send();
+    let created = match runtime.block_on(request) {
+        Ok(_) => true,
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|service| service.is_resource_in_use_exception()) =>
+        {
+            false
+        }
+        Err(error) => return Err(failed("CreateTable", table, &error)),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let request = client.describe_table().table_name(table).send();
+        let description = runtime
+            .block_on(request)
+            .map_err(|error| failed("DescribeTable", table, &error))?;
+        let status = description.table().and_then(|table| table.table_status());
+        if status == Some(&TableStatus::Active) {
+            return Ok(created);
+        }
+        if started.elapsed() > ACTIVE_WAIT {
+            return Err(Error::Remote {
+                operation: format!("DynamoDB DescribeTable {table}"),
+                detail: format!("still {status:?} after {ACTIVE_WAIT:?}"),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub(crate) fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_owned())
 }
 
-fn n(number: u64) -> AttributeValue {
+pub(crate) fn n(number: u64) -> AttributeValue {
     AttributeValue::N(number.to_string())
 }
 
@@ -695,7 +713,7 @@ fn decimal(value: Decimal) -> AttributeValue {
     AttributeValue::N(value.normalize().to_string())
 }
 
-fn string(item: &Item, name: &str, table: &str) -> Result<String> {
+pub(crate) fn string(item: &Item, name: &str, table: &str) -> Result<String> {
     match item.get(name) {
         Some(AttributeValue::S(text)) => Ok(text.clone()),
         _ => Err(Error::Corrupt(format!(
@@ -704,7 +722,7 @@ fn string(item: &Item, name: &str, table: &str) -> Result<String> {
     }
 }
 
-fn number(item: &Item, name: &str, table: &str) -> Result<u64> {
+pub(crate) fn number(item: &Item, name: &str, table: &str) -> Result<u64> {
     match item.get(name) {
         Some(AttributeValue::N(text)) => text
             .parse()
@@ -726,7 +744,7 @@ fn decimal_of(item: &Item, name: &str, table: &str) -> Result<Decimal> {
     }
 }
 
-fn condition_failed<E, R>(error: &SdkError<E, R>) -> bool
+pub(crate) fn condition_failed<E, R>(error: &SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -736,7 +754,11 @@ where
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
-fn failed(operation: &str, table: &str, error: &(dyn std::error::Error + 'static)) -> Error {
+pub(crate) fn failed(
+    operation: &str,
+    table: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> Error {
     Error::Remote {
         operation: format!("DynamoDB {operation} {table}"),
         detail: describe(error),

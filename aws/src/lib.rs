@@ -8,11 +8,13 @@
 
 pub mod dynamodb;
 pub mod emit;
+pub mod invoices;
 pub mod kinesis;
 pub mod s3;
 pub mod settings;
 
 pub use dynamodb::DynamoTables;
+pub use invoices::DynamoInvoices;
 pub use kinesis::KinesisStream;
 pub use s3::S3Bucket;
 pub use settings::AwsSettings;

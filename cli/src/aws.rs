@@ -11,8 +11,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use tally_aws::dynamodb::{DEFAULT_ROLLUPS_TABLE, DEFAULT_STATE_TABLE};
 use tally_aws::emit::emit;
+use tally_aws::invoices::DEFAULT_INVOICES_TABLE;
 use tally_aws::settings::DEFAULT_STREAM;
-use tally_aws::{AwsSettings, DynamoTables, KinesisStream, S3Bucket, runtime, sdk_config};
+use tally_aws::{
+    AwsSettings, DynamoInvoices, DynamoTables, KinesisStream, S3Bucket, runtime, sdk_config,
+};
 use tally_runtime::{clock, env};
 use tally_schemas::Timestamp;
 use usage_consumer::poll::{PollOptions, consume};
@@ -78,7 +81,8 @@ pub enum AwsCommand {
     Init(InitArgs),
 }
 
-/// Create the usage stream, the tenant data bucket and the DynamoDB tables unless they exist.
+/// Create the usage stream, the tenant data bucket and the DynamoDB tables (rollups, state,
+/// invoices) unless they exist.
 ///
 /// For emulators and sandboxes; production accounts are set up with Terraform.
 #[derive(Args)]
@@ -99,6 +103,9 @@ pub struct InitArgs {
     /// The stream consumer's state table.
     #[arg(long, env = env::TALLY_STATE_TABLE, default_value = DEFAULT_STATE_TABLE)]
     pub state_table: String,
+    /// The invoices table.
+    #[arg(long, env = env::TALLY_INVOICES_TABLE, default_value = DEFAULT_INVOICES_TABLE)]
+    pub invoices_table: String,
 }
 
 pub fn run_emit(global: &GlobalOptions, args: &EmitArgs) -> Result<ExitCode> {
@@ -173,7 +180,15 @@ pub fn run_aws(args: &AwsArgs) -> Result<ExitCode> {
         &init.state_table,
         runtime.handle().clone(),
     );
-    for (table, created) in tables.create_if_missing()? {
+    let invoices = DynamoInvoices::new(
+        DynamoTables::client(&config),
+        &init.invoices_table,
+        runtime.handle().clone(),
+    );
+    let invoices_created = invoices.create_if_missing()?;
+    let created_tables = tables.create_if_missing()?.into_iter();
+    for (table, created) in created_tables.chain([(init.invoices_table.clone(), invoices_created)])
+    {
         println!(
             "table {table}: {}",
             if created { "created" } else { "already there" }

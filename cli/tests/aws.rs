@@ -105,7 +105,7 @@ fn init_then_emit() {
     let again = succeeded(names.tally(&["aws", "init"]));
     assert_eq!(
         text(&again).matches("already there").count(),
-        4,
+        5,
         "{}",
         text(&again)
     );

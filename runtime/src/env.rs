@@ -13,6 +13,10 @@ pub const TALLY_ROLLUPS_TABLE: &str = "TALLY_ROLLUPS_TABLE";
 /// The DynamoDB table of the stream consumer's ledgers, quality counts and settings (default
 /// `metering-state`).
 pub const TALLY_STATE_TABLE: &str = "TALLY_STATE_TABLE";
+/// The DynamoDB table of invoices written by the invoice-generator Lambda (default `invoices`).
+pub const TALLY_INVOICES_TABLE: &str = "TALLY_INVOICES_TABLE";
+/// Hours after a billing period ends before its invoices may be finalized (default 24).
+pub const TALLY_INVOICE_GRACE_HOURS: &str = "TALLY_INVOICE_GRACE_HOURS";
 /// A TOML file of price plans and tenant plan assignments (see billing/PLANS.md).
 pub const TALLY_PLANS_FILE: &str = "TALLY_PLANS_FILE";
 /// The acceptance window in days (default 35).

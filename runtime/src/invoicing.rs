@@ -19,7 +19,7 @@ use tally_schemas::{Aggregation, MeterCatalog, TenantId, Timestamp};
 
 use crate::invoice_parquet::encode_invoice_lines;
 use crate::invoices::{InvoiceStore, Quantities};
-use crate::ports::{Bucket, MeteringStore, RollupFilter};
+use crate::ports::{Bucket, RollupFilter, RollupReader};
 use crate::{Error, Result};
 
 /// The plan of tenants without an assignment in the plan book.
@@ -61,7 +61,7 @@ pub fn period_name(month_start: Timestamp) -> String {
 ///
 /// Fails when finalization is asked before the grace has passed, when a plan a tenant needs is
 /// missing, or on storage errors.
-pub fn run_invoices<B: Bucket, S: MeteringStore + InvoiceStore>(
+pub fn run_invoices<B: Bucket, S: RollupReader + InvoiceStore>(
     bucket: &B,
     store: &mut S,
     catalog: &MeterCatalog,
@@ -91,17 +91,13 @@ pub fn run_invoices<B: Bucket, S: MeteringStore + InvoiceStore>(
 }
 
 /// Tenants with usage in the period or a plan assigned during it.
-fn tenants<S: MeteringStore>(
-    store: &S,
-    book: &PlanBook,
-    job: &InvoiceJob,
-) -> Result<Vec<TenantId>> {
+fn tenants<S: RollupReader>(store: &S, book: &PlanBook, job: &InvoiceJob) -> Result<Vec<TenantId>> {
     if let Some(tenant) = &job.tenant {
         return Ok(vec![tenant.clone()]);
     }
     let period_end = job.month_start.next_month_start();
     let mut tenants = BTreeSet::new();
-    for (key, _) in store.rollups(&month_filter(None, job.month_start))? {
+    for (key, _) in store.read_rollups(&month_filter(None, job.month_start))? {
         tenants.insert(key.tenant_id);
     }
     for assignment in &book.tenant_plans {
@@ -126,7 +122,7 @@ fn month_filter(tenant: Option<&TenantId>, month_start: Timestamp) -> RollupFilt
 
 /// A tenant's billing quantities for a month, from the month rollups: gauges in unit-months
 /// (the exact integral over the hours of the month), everything else as aggregated.
-pub fn month_quantities<S: MeteringStore>(
+pub fn month_quantities<S: RollupReader>(
     store: &S,
     catalog: &MeterCatalog,
     tenant: &TenantId,
@@ -136,7 +132,7 @@ pub fn month_quantities<S: MeteringStore>(
 }
 
 /// The month's billing quantities and event counts by meter.
-fn month_usage<S: MeteringStore>(
+fn month_usage<S: RollupReader>(
     store: &S,
     catalog: &MeterCatalog,
     tenant: &TenantId,
@@ -144,7 +140,7 @@ fn month_usage<S: MeteringStore>(
 ) -> Result<(Quantities, BTreeMap<String, u64>)> {
     let mut quantities = BTreeMap::new();
     let mut events = BTreeMap::new();
-    for (key, rollup) in store.rollups(&month_filter(Some(tenant), month_start))? {
+    for (key, rollup) in store.read_rollups(&month_filter(Some(tenant), month_start))? {
         let Some(meter) = catalog.get(&key.metric) else {
             continue;
         };
@@ -182,7 +178,7 @@ fn plans<'b>(
     }])
 }
 
-fn invoice_for<S: MeteringStore + InvoiceStore>(
+fn invoice_for<S: RollupReader + InvoiceStore>(
     store: &mut S,
     catalog: &MeterCatalog,
     book: &PlanBook,
@@ -232,7 +228,7 @@ fn invoice_for<S: MeteringStore + InvoiceStore>(
 }
 
 /// Every earlier final period of the tenant whose quantities changed since they were billed.
-fn restatements<'b, S: MeteringStore + InvoiceStore>(
+fn restatements<'b, S: RollupReader + InvoiceStore>(
     store: &S,
     catalog: &MeterCatalog,
     book: &'b PlanBook,
@@ -306,4 +302,44 @@ fn usage_detail(catalog: &MeterCatalog, invoice: &Invoice) -> UsageDetail {
             .push((metric.clone(), description, shown.to_string(), unit, events));
     }
     detail
+}
+
+/// Rollups from one store and invoices in another: what the invoice job runs on where the
+/// stream consumer's tables hold the rollups (DynamoDB) and the invoices have their own table.
+pub struct SplitStore<'a, R, I> {
+    /// Where the month rollups are read.
+    pub rollups: &'a R,
+    /// Where the invoices are kept.
+    pub invoices: &'a mut I,
+}
+
+impl<R: RollupReader, I> RollupReader for SplitStore<'_, R, I> {
+    fn read_rollups(
+        &self,
+        filter: &RollupFilter,
+    ) -> Result<Vec<(tally_aggregator::RollupKey, tally_aggregator::Rollup)>> {
+        self.rollups.read_rollups(filter)
+    }
+}
+
+impl<R, I: InvoiceStore> InvoiceStore for SplitStore<'_, R, I> {
+    fn invoice(&self, tenant_id: &str, period: &str) -> Result<Option<Invoice>> {
+        self.invoices.invoice(tenant_id, period)
+    }
+
+    fn invoices(&self, tenant_id: &str) -> Result<Vec<Invoice>> {
+        self.invoices.invoices(tenant_id)
+    }
+
+    fn billed(&self, tenant_id: &str, period: &str) -> Result<Option<Quantities>> {
+        self.invoices.billed(tenant_id, period)
+    }
+
+    fn put_invoice(
+        &mut self,
+        invoice: Invoice,
+        billed: &[(String, Quantities)],
+    ) -> Result<Invoice> {
+        self.invoices.put_invoice(invoice, billed)
+    }
 }

@@ -161,6 +161,37 @@ pub trait MeteringStore {
     fn check_meters(&mut self, meters: &[Meter]) -> Result<()>;
 }
 
+/// Reading rollups: all that invoice and reconcile jobs need of a store, whichever pipeline
+/// wrote it (the embedded tables, or the stream consumer's ledger tables).
+pub trait RollupReader {
+    /// The rollups passing `filter`, sorted by key.
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>>;
+}
+
+impl<R: RollupReader + ?Sized> RollupReader for std::sync::Arc<R> {
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        (**self).read_rollups(filter)
+    }
+}
+
+impl RollupReader for crate::embedded::RedbStore {
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        self.rollups(filter)
+    }
+}
+
+impl RollupReader for crate::memory::MemoryStore {
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        self.rollups(filter)
+    }
+}
+
+impl RollupReader for crate::stream::MemoryTables {
+    fn read_rollups(&self, filter: &RollupFilter) -> Result<Vec<(RollupKey, Rollup)>> {
+        crate::stream::LedgerTables::rollups(self, filter)
+    }
+}
+
 /// Whether a quality count of `tenant` on `day` passes the filter of [`MeteringStore::quality`].
 pub fn quality_matches(
     tenant: &str,

@@ -12,7 +12,7 @@ use tally_runtime::invoices::InvoiceStore;
 use tally_runtime::invoicing::{InvoiceJob, run_invoices};
 use tally_runtime::memory::{MemoryBucket, MemoryStore};
 use tally_runtime::pipeline::{IngestOptions, Pipeline, PipelineConfig};
-use tally_runtime::ports::{Bucket, MeteringStore};
+use tally_runtime::ports::{Bucket, MeteringStore, RollupReader};
 use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 
 fn at(text: &str) -> Timestamp {
@@ -48,7 +48,10 @@ fn job(month: &str, finalize: bool, now: &str) -> InvoiceJob {
     }
 }
 
-fn invoice_lifecycle<B: Bucket, S: MeteringStore + InvoiceStore>(bucket: B, store: S) {
+fn invoice_lifecycle<B: Bucket, S: MeteringStore + RollupReader + InvoiceStore>(
+    bucket: B,
+    store: S,
+) {
     let config = PipelineConfig {
         catalog: MeterCatalog::defaults(),
         max_event_age_days: 35,
