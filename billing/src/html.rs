@@ -218,6 +218,7 @@ mod tests {
             revision: 1,
             status: InvoiceStatus::Final,
             finalized_at: Timestamp::parse("2026-11-02T00:00:00Z").ok(),
+            voided_at: None,
             currency: "USD".into(),
             plan: "standard".into(),
             lines: vec![InvoiceLine {

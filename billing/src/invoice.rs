@@ -93,6 +93,13 @@ pub struct Invoice {
     /// When it was finalized (the job's processing time), once final.
     #[serde(with = "tally_schemas::time::rfc3339::option")]
     pub finalized_at: Option<Timestamp>,
+    /// When it was voided, once void.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "tally_schemas::time::rfc3339::option"
+    )]
+    pub voided_at: Option<Timestamp>,
     /// ISO 4217 code.
     pub currency: String,
     /// The plan that rated the usage.
@@ -223,6 +230,7 @@ pub fn draft_invoice(request: InvoiceRequest<'_>) -> Invoice {
         revision: request.revision,
         status: InvoiceStatus::Draft,
         finalized_at: None,
+        voided_at: None,
         currency: currency.code.to_owned(),
         plan: last.plan.name.clone(),
         lines,
@@ -283,6 +291,21 @@ pub fn finalize(mut invoice: Invoice, now: Timestamp) -> Invoice {
     );
     invoice.status = InvoiceStatus::Final;
     invoice.finalized_at = Some(now);
+    invoice
+}
+
+/// Voids a final invoice at `now`: it stays on record, marked void, and the period's next
+/// invoice is a new revision with a new number.
+///
+/// Panics if the invoice is not final (a draft is simply recomputed, never voided).
+pub fn void(mut invoice: Invoice, now: Timestamp) -> Invoice {
+    assert_eq!(
+        invoice.status,
+        InvoiceStatus::Final,
+        "only final invoices are voided"
+    );
+    invoice.status = InvoiceStatus::Void;
+    invoice.voided_at = Some(now);
     invoice
 }
 

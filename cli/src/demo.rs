@@ -219,6 +219,7 @@ fn print_invoices(global: &GlobalOptions, month: &str) -> Result<()> {
         period: month.to_owned(),
         tenant: None,
         finalize,
+        void: false,
         plans: None,
         grace_hours: tally_runtime::invoicing::DEFAULT_GRACE_HOURS,
         now: None,

@@ -10,7 +10,9 @@ use tally_billing::PlanBook;
 use tally_runtime::clock;
 use tally_runtime::embedded::{LocalBucket, RedbStore};
 use tally_runtime::env;
-use tally_runtime::invoicing::{DEFAULT_GRACE_HOURS, InvoiceJob, InvoiceOutcome, run_invoices};
+use tally_runtime::invoicing::{
+    DEFAULT_GRACE_HOURS, InvoiceJob, InvoiceOutcome, run_invoices, void_invoice,
+};
 use tally_schemas::time::MILLIS_PER_HOUR;
 use tally_schemas::{MeterCatalog, TenantId, Timestamp};
 
@@ -28,7 +30,7 @@ use crate::{GlobalOptions, context};
 /// adjustment. Running it again with the same inputs writes nothing new.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  tally invoice --period 2026-10\n  tally invoice --period 2026-10 --tenant acme --format json\n  tally invoice --period 2026-10 --finalize\n  tally invoice --period 2026-10 --plans plans.toml"
+    after_help = "Examples:\n  tally invoice --period 2026-10\n  tally invoice --period 2026-10 --tenant acme --format json\n  tally invoice --period 2026-10 --finalize\n  tally invoice --period 2026-10 --tenant acme --void\n  tally invoice --period 2026-10 --plans plans.toml"
 )]
 pub struct InvoiceArgs {
     /// The billing period, YYYY-MM (a UTC calendar month).
@@ -38,8 +40,12 @@ pub struct InvoiceArgs {
     #[arg(long, value_parser = parse_tenant_id)]
     pub tenant: Option<TenantId>,
     /// Make the invoices final (refused until the grace period after the month has passed).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "void")]
     pub finalize: bool,
+    /// Void the tenant's final invoice for the period (needs --tenant); the next run drafts a
+    /// new revision with a new number.
+    #[arg(long, requires = "tenant")]
+    pub void: bool,
     /// Price plans and tenant assignments (TOML, see billing/PLANS.md); default plans otherwise.
     #[arg(long, env = env::TALLY_PLANS_FILE)]
     pub plans: Option<PathBuf>,
@@ -103,6 +109,17 @@ pub fn invoice(global: &GlobalOptions, args: &InvoiceArgs) -> Result<Vec<Invoice
     };
     let mut store: RedbStore = context::open_tables(global)?;
     let bucket = LocalBucket::open(global.data_dir.join(tally_schemas::layout::DEFAULT_BUCKET))?;
+    if let (true, Some(tenant)) = (args.void, &args.tenant) {
+        let voided = void_invoice(
+            &bucket,
+            &mut store,
+            &catalog,
+            tenant,
+            job.month_start,
+            job.now,
+        )?;
+        return Ok(vec![voided]);
+    }
     Ok(run_invoices(&bucket, &mut store, &catalog, &book, &job)?)
 }
 

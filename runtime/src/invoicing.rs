@@ -90,6 +90,35 @@ pub fn run_invoices<B: Bucket, S: RollupReader + InvoiceStore>(
     Ok(outcomes)
 }
 
+/// Voids `tenant`'s final invoice for the period starting at `month_start` and rewrites its
+/// files marked void; the next run of the job drafts a new revision with a new number.
+///
+/// Fails when the tenant has no invoice for the period, or it is not final (drafts are
+/// recomputed, not voided; a void invoice is already void), or on storage errors.
+pub fn void_invoice<B: Bucket, S: InvoiceStore>(
+    bucket: &B,
+    store: &mut S,
+    catalog: &MeterCatalog,
+    tenant: &TenantId,
+    month_start: Timestamp,
+    now: Timestamp,
+) -> Result<InvoiceOutcome> {
+    let period = period_name(month_start);
+    let invoice = store
+        .invoice(tenant.as_str(), &period)?
+        .ok_or_else(|| Error::Invalid(format!("tenant {tenant} has no invoice for {period}")))?;
+    if invoice.status != InvoiceStatus::Final {
+        return Err(Error::Invalid(format!(
+            "invoice {} is {:?}, not final: only final invoices are voided (drafts are \
+             recomputed by the next run)",
+            invoice.number, invoice.status
+        )));
+    }
+    let invoice = store.put_invoice(tally_billing::invoice::void(invoice, now), &[])?;
+    let written = write_outputs(bucket, catalog, &invoice)?;
+    Ok(InvoiceOutcome { invoice, written })
+}
+
 /// Tenants with usage in the period or a plan assigned during it.
 fn tenants<S: RollupReader>(store: &S, book: &PlanBook, job: &InvoiceJob) -> Result<Vec<TenantId>> {
     if let Some(tenant) = &job.tenant {

@@ -9,7 +9,7 @@ use tally_billing::PlanBook;
 use tally_billing::invoice::{InvoiceStatus, LineKind};
 use tally_runtime::embedded::{LocalBucket, RedbStore};
 use tally_runtime::invoices::InvoiceStore;
-use tally_runtime::invoicing::{InvoiceJob, run_invoices};
+use tally_runtime::invoicing::{InvoiceJob, run_invoices, void_invoice};
 use tally_runtime::memory::{MemoryBucket, MemoryStore};
 use tally_runtime::pipeline::{IngestOptions, Pipeline, PipelineConfig};
 use tally_runtime::ports::{Bucket, MeteringStore, RollupReader};
@@ -213,6 +213,79 @@ fn invoice_lifecycle<B: Bucket, S: MeteringStore + RollupReader + InvoiceStore>(
             .iter()
             .all(|line| line.kind != LineKind::Adjustment)
     );
+
+    // WHEN a draft is voided THEN it is refused: drafts are recomputed, not voided
+    let december_start = at("2026-12-01T00:00:00Z");
+    let acme = TenantId::parse("acme").unwrap();
+    let refused = void_invoice(
+        &bucket,
+        &mut store,
+        &catalog,
+        &acme,
+        december_start,
+        at("2026-12-02T02:00:00Z"),
+    );
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("only final invoices")
+    );
+
+    // WHEN October's final invoice is voided THEN it stays on record, marked void, in its files
+    let october_start = at("2026-10-01T00:00:00Z");
+    let voided = void_invoice(
+        &bucket,
+        &mut store,
+        &catalog,
+        &acme,
+        october_start,
+        at("2026-12-02T03:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(voided.invoice.status, InvoiceStatus::Void);
+    assert_eq!(voided.invoice.voided_at, Some(at("2026-12-02T03:00:00Z")));
+    assert_eq!(voided.invoice.number, "acme-000001");
+    let void_json = String::from_utf8(bucket.get(&october_key).unwrap().unwrap()).unwrap();
+    assert!(void_json.contains("\"status\": \"void\""), "{void_json}");
+    assert!(void_void_again(
+        &bucket,
+        &mut store,
+        &catalog,
+        &acme,
+        october_start
+    ));
+
+    // AND the next run drafts revision 2 with a new number, billing the late calls in October
+    let reissued = run_invoices(
+        &bucket,
+        &mut store,
+        &catalog,
+        &book,
+        &InvoiceJob {
+            tenant: Some(acme.clone()),
+            ..job("2026-10-01T00:00:00Z", false, "2026-12-02T04:00:00Z")
+        },
+    )
+    .unwrap();
+    let reissued = &reissued[0].invoice;
+    assert_eq!(
+        (reissued.revision, reissued.status),
+        (2, InvoiceStatus::Draft)
+    );
+    assert_eq!(reissued.number, "acme-000004");
+    assert_eq!(reissued.quantities["api_calls"], Decimal::from(550_000));
+}
+
+/// Voiding a void invoice is refused.
+fn void_void_again<B: Bucket, S: InvoiceStore>(
+    bucket: &B,
+    store: &mut S,
+    catalog: &MeterCatalog,
+    tenant: &TenantId,
+    month_start: Timestamp,
+) -> bool {
+    void_invoice(bucket, store, catalog, tenant, month_start, month_start).is_err()
 }
 
 #[test]
