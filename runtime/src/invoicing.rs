@@ -14,7 +14,7 @@ use tally_billing::invoice::{
     Invoice, InvoiceRequest, InvoiceStatus, Restatement, draft_invoice, finalize,
 };
 use tally_billing::{PlanBook, PlanPeriod, Proration, gb_months};
-use tally_schemas::layout::invoice_object_key;
+use tally_schemas::layout::{invoice_lines_key, invoice_object_key};
 use tally_schemas::{Aggregation, MeterCatalog, TenantId, Timestamp};
 
 use crate::invoice_parquet::encode_invoice_lines;
@@ -295,14 +295,23 @@ fn write_outputs<B: Bucket>(
     let tenant =
         TenantId::parse(&invoice.tenant_id).map_err(|error| Error::Corrupt(error.to_string()))?;
     let html = render_html(invoice, &usage_detail(catalog, invoice));
+    let start = invoice.period_start;
     let objects = [
-        ("json", invoice.to_json()),
-        ("html", html.into_bytes()),
-        ("parquet", encode_invoice_lines(invoice)?),
+        (
+            invoice_object_key(&tenant, start, &invoice.number, "json"),
+            invoice.to_json(),
+        ),
+        (
+            invoice_object_key(&tenant, start, &invoice.number, "html"),
+            html.into_bytes(),
+        ),
+        (
+            invoice_lines_key(&tenant, start, &invoice.number),
+            encode_invoice_lines(invoice)?,
+        ),
     ];
     let mut written = Vec::new();
-    for (extension, bytes) in objects {
-        let key = invoice_object_key(&tenant, invoice.period_start, &invoice.number, extension);
+    for (key, bytes) in objects {
         if bucket.get(&key)?.as_deref() != Some(bytes.as_slice()) {
             bucket.put(&key, &bytes)?;
             written.push(key);

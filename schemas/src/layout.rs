@@ -64,6 +64,32 @@ pub fn invoice_object_key(
     )
 }
 
+/// The prefix of one tenant's invoice lines (Parquet) for one billing period:
+/// `tenants/{tenant_id}/invoices/{YYYY-MM}/lines/`. A prefix of their own, so that a table over
+/// it (Athena reads every object under a partition) holds only Parquet.
+pub fn invoice_lines_prefix(tenant_id: &TenantId, month_start: Timestamp) -> String {
+    format!(
+        "tenants/{tenant_id}/invoices/{}/lines/",
+        &month_start.date_string()[..7]
+    )
+}
+
+/// The key of one invoice's lines: the period's lines prefix plus `{object_name}.parquet`.
+pub fn invoice_lines_key(
+    tenant_id: &TenantId,
+    month_start: Timestamp,
+    object_name: &str,
+) -> String {
+    assert!(
+        !object_name.is_empty() && !object_name.contains(['/', '\\']),
+        "object names are plain file names"
+    );
+    format!(
+        "{}{object_name}.parquet",
+        invoice_lines_prefix(tenant_id, month_start)
+    )
+}
+
 /// The key of one quarantine object for records received on `day`.
 pub fn quarantine_object_key(day: Timestamp, object_name: &str) -> String {
     assert!(
