@@ -1,0 +1,24 @@
+output "function_name" {
+  description = "The invoice-generator function's name."
+  value       = aws_lambda_function.invoices.function_name
+}
+
+output "function_arn" {
+  description = "The invoice-generator function's ARN (the schedules' target)."
+  value       = aws_lambda_function.invoices.arn
+}
+
+output "log_group_name" {
+  description = "The function's log group: one summary line per run."
+  value       = aws_cloudwatch_log_group.function.name
+}
+
+output "dead_letter_queue_name" {
+  description = "The queue keeping runs that failed after their retries."
+  value       = aws_sqs_queue.dead_letter.name
+}
+
+output "invoice_grace_hours" {
+  description = "Hours after a period ends before its invoices may be finalized (the finalize schedule runs after them)."
+  value       = var.invoice_grace_hours
+}

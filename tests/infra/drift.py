@@ -1,0 +1,1013 @@
+#!/usr/bin/env python3
+"""The infrastructure held against the code: names, keys, columns and wiring that must agree.
+
+Reads the Terraform of infra/components/terraform (python-hcl2), the atmos stacks of
+infra/stacks (PyYAML), and the Rust sources that define the same names (regular expressions over
+the `pub const` lines and the few functions that build keys and schemas), and reports every
+disagreement as one line naming both sides. An empty report means no drift.
+
+    target/test-venv/bin/python tests/infra/drift.py [REPO_ROOT]
+
+exits 0 with no drift, 1 with the problems printed one per line.
+
+What is held against what:
+- every Lambda component's package is target/lambda/{binary}/bootstrap.zip of a binary of a
+  crate under functions/, and every such crate has a Lambda component;
+- every environment variable a function's settings read is set on its Lambda, except the
+  optional ones (OPTIONAL_VARIABLES), and no other TALLY_ variable is set;
+- the stream, table and bucket each function is given resolve, through the stacks' vars and
+  `!terraform.state` references, to the resources infra creates, named as the code's defaults;
+- the DynamoDB tables' names and key schemas equal aws/src/dynamodb.rs and aws/src/invoices.rs;
+- the Kinesis stream is named as the code's DEFAULT_STREAM, which the seed's boto3 producer uses;
+- the Glue tables' columns equal the Arrow schemas of schemas/src/table.rs, and their partition
+  projection templates equal the layout of schemas/src/layout.rs;
+- the dashboard's EMF namespace, dimension and metrics equal functions/usage-consumer;
+- the event source mapping keeps the settings the exactly-once design relies on;
+- every var a stack gives a component is declared by it, every required var is given, and every
+  `!terraform.state` reference names a component and an output that exist;
+- the atmos workflows run every component, each after the ones it depends on.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import yaml
+from hcl2.utils import SerializationOptions
+
+# Environment variables a function reads only when set: unset (or empty) means a default that
+# needs no deployment resource.
+OPTIONAL_VARIABLES = {
+    "TALLY_METERS_FILE": "unset means the default meter catalog",
+    "TALLY_PLANS_FILE": "unset means the default price plans",
+}
+
+# Which code default each environment variable of a function must resolve to, by the name of the
+# Rust constant holding it.
+NAME_DEFAULTS = {
+    "TALLY_STREAM_NAME": "DEFAULT_STREAM",
+    "TALLY_ROLLUPS_TABLE": "DEFAULT_ROLLUPS_TABLE",
+    "TALLY_STATE_TABLE": "DEFAULT_STATE_TABLE",
+    "TALLY_INVOICES_TABLE": "DEFAULT_INVOICES_TABLE",
+}
+
+# The DynamoDB tables the code creates: the constant of the default name, the file whose
+# create_table call gives the key schema, and the field holding the table's name there. A table
+# whose constant the code does not define (yet) is not checked.
+CODE_TABLES = [
+    ("DEFAULT_ROLLUPS_TABLE", "aws/src/dynamodb.rs", "rollups"),
+    ("DEFAULT_STATE_TABLE", "aws/src/dynamodb.rs", "state"),
+    ("DEFAULT_INVOICES_TABLE", "aws/src/invoices.rs", "table"),
+]
+
+HCL_OPTIONS = SerializationOptions(
+    with_comments=False,
+    explicit_blocks=False,
+    strip_string_quotes=True,
+    preserve_heredocs=False,
+)
+
+COMPONENTS = Path("infra/components/terraform")
+STACKS = Path("infra/stacks")
+
+
+# -- Terraform ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Component:
+    """One Terraform component: its variables, locals, outputs and resources."""
+
+    name: str
+    directory: Path
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: body for (type_, name), body in self.resources.items() if type_ == kind}
+
+
+@functools.lru_cache(maxsize=None)
+def parse_hcl(text: str) -> dict[str, Any]:
+    return hcl2.loads(text, serialization_options=HCL_OPTIONS)
+
+
+def load_component(directory: Path) -> Component:
+    component = Component(directory.name, directory)
+    for path in sorted(directory.glob("*.tf")):
+        document = parse_hcl(path.read_text())
+        for block in document.get("variable", []):
+            component.variables.update(block)
+        for block in document.get("locals", []):
+            component.locals.update(block)
+        for block in document.get("output", []):
+            for name, body in block.items():
+                component.outputs[name] = body.get("value")
+        for block in document.get("resource", []):
+            for type_, named in block.items():
+                for name, body in named.items():
+                    component.resources[(type_, name)] = body
+    return component
+
+
+def load_components(root: Path) -> dict[str, Component]:
+    return {
+        directory.name: load_component(directory)
+        for directory in sorted((root / COMPONENTS).iterdir())
+        if directory.is_dir()
+    }
+
+
+def first(blocks: Any) -> dict[str, Any]:
+    """The one block of a nested block list (python-hcl2 gives every nested block as a list)."""
+    if isinstance(blocks, list) and blocks:
+        return blocks[0]
+    return blocks if isinstance(blocks, dict) else {}
+
+
+# -- Stacks ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateRef:
+    """An atmos `!terraform.state <component> <output>` reference."""
+
+    component: str
+    output: str
+
+
+class StackLoader(yaml.SafeLoader):
+    """PyYAML's safe loader plus the atmos YAML function the stacks use."""
+
+
+def _state_ref(loader: yaml.SafeLoader, node: yaml.Node) -> StateRef:
+    parts = str(loader.construct_scalar(node)).split()
+    if len(parts) != 2:
+        raise ValueError(f"!terraform.state takes <component> <output>, got {parts}")
+    return StateRef(parts[0], parts[1])
+
+
+StackLoader.add_constructor("!terraform.state", _state_ref)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Atmos's merge: maps merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def load_manifest(stacks: Path, name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A stack manifest with its imports merged in order, the manifest itself last."""
+    if name in seen:
+        raise ValueError(f"import cycle: {' -> '.join(seen + (name,))}")
+    path = stacks / f"{name}.yaml"
+    document = yaml.load(path.read_text(), Loader=StackLoader) or {}
+    merged: dict[str, Any] = {}
+    for imported in document.get("import", []):
+        merged = deep_merge(merged, load_manifest(stacks, imported, seen + (name,)))
+    body = {key: value for key, value in document.items() if key != "import"}
+    return deep_merge(merged, body)
+
+
+@dataclass
+class Stack:
+    name: str
+    manifest: dict[str, Any]
+
+    def component_names(self) -> list[str]:
+        return sorted(self.manifest.get("components", {}).get("terraform", {}))
+
+    def vars(self, component: str) -> dict[str, Any]:
+        section = self.manifest.get("components", {}).get("terraform", {}).get(component, {})
+        return deep_merge(self.manifest.get("vars", {}), section.get("vars", {}) or {})
+
+
+def load_stacks(root: Path) -> list[Stack]:
+    stacks = root / STACKS
+    return [
+        Stack(path.stem, load_manifest(stacks, path.stem))
+        for path in sorted(stacks.glob("*.yaml"))
+    ]
+
+
+# -- Resolving what a value is in a stack -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """An attribute of a resource whose value is known only after apply."""
+
+    component: str
+    kind: str
+    name: str
+    attribute: str
+
+
+REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_.\-]+)\}$")
+FUNCTION_OF_VAR = re.compile(r"^\$\{tostring\((var\.[A-Za-z0-9_]+)\)\}$")
+INTERPOLATION = re.compile(r"(?<!\$)\$\{(var|local)\.([A-Za-z0-9_]+)\}")
+
+
+class Resolver:
+    """Follows a component's expression through vars, locals, stack values, `!terraform.state`
+    references and resource names, to a literal where the configuration fixes one."""
+
+    def __init__(self, components: dict[str, Component], stack: Stack):
+        self.components = components
+        self.stack = stack
+
+    def var(self, component: str, name: str) -> Any:
+        stack_vars = self.stack.vars(component)
+        if name in stack_vars:
+            value = stack_vars[name]
+        else:
+            value = self.components[component].variables.get(name, {}).get("default")
+        if isinstance(value, StateRef):
+            target = self.components.get(value.component)
+            if target is None or value.output not in target.outputs:
+                return None
+            return self.resolve(value.component, target.outputs[value.output])
+        return value
+
+    def resolve(self, component: str, expression: Any, depth: int = 0) -> Any:
+        if depth > 20 or not isinstance(expression, str):
+            return expression
+        wrapped = FUNCTION_OF_VAR.match(expression)
+        if wrapped:
+            expression = "${" + wrapped.group(1) + "}"
+        match = REFERENCE.match(expression)
+        if match:
+            return self._reference(component, match.group(1), depth)
+        if "${" not in expression.replace("$${", ""):
+            return expression.replace("$${", "${")
+        return self._template(component, expression, depth)
+
+    def _reference(self, component: str, path: str, depth: int) -> Any:
+        parts = path.split(".")
+        if parts[0] == "var" and len(parts) == 2:
+            return self.var(component, parts[1])
+        if parts[0] == "local" and len(parts) == 2:
+            return self.resolve(component, self.components[component].locals.get(parts[1]), depth + 1)
+        if len(parts) == 3 and parts[0] not in ("data", "module"):
+            kind, name, attribute = parts
+            body = self.components[component].resources.get((kind, name), {})
+            if attribute == "name" and isinstance(body.get("name"), str):
+                resolved = self.resolve(component, body["name"], depth + 1)
+                if isinstance(resolved, str) and "${" not in resolved:
+                    return resolved
+            return ResourceRef(component, kind, name, attribute)
+        return "${" + path + "}"
+
+    def _template(self, component: str, template: str, depth: int) -> Any:
+        """A string with ${var.x} and ${local.x} inside; rendered when every part is literal."""
+        rendered, complete = self._render(component, template, depth)
+        return rendered if complete else template
+
+    def render(self, component: str, template: Any) -> str:
+        """`template` with every ${var.x} and ${local.x} resolved; a part known only after apply
+        shows as <component:type.name.attribute>, anything else unresolved as <expression>."""
+        return self._render(component, template, 0)[0]
+
+    def _render(self, component: str, template: Any, depth: int) -> tuple[str, bool]:
+        if isinstance(template, ResourceRef):
+            return f"<{template.component}:{template.kind}.{template.name}.{template.attribute}>", False
+        if not isinstance(template, str) or depth > 20:
+            return f"<{template}>", False
+        whole = REFERENCE.match(template)
+        if whole:
+            value = self._reference(component, whole.group(1), depth + 1)
+            if isinstance(value, str) and value == template:
+                return f"<{whole.group(1)}>", False
+            return self._render(component, value, depth + 1)
+        complete = True
+
+        def substitute(match: re.Match[str]) -> str:
+            nonlocal complete
+            value = self._reference(component, f"{match.group(1)}.{match.group(2)}", depth + 1)
+            text, done = self._render(component, value, depth + 1)
+            complete = complete and done
+            return text
+
+        rendered = INTERPOLATION.sub(substitute, template)
+        if "${" in rendered.replace("$${", ""):
+            complete = False
+        return rendered.replace("$${", "${"), complete
+
+
+# -- The code's side --------------------------------------------------------------------------------
+
+
+def rust_string_consts(path: Path) -> dict[str, str]:
+    """`pub const NAME: &str = "value";` of one Rust file."""
+    pattern = re.compile(r'pub const ([A-Z0-9_]+): &str = "([^"]*)";')
+    return dict(pattern.findall(path.read_text()))
+
+
+def function_crates(root: Path) -> dict[str, dict[str, Any]]:
+    """Each crate under functions/: its [[bin]] names and its source files."""
+    crates = {}
+    for manifest in sorted((root / "functions").glob("*/Cargo.toml")):
+        text = manifest.read_text()
+        bins = re.findall(r'\[\[bin\]\]\s*\nname\s*=\s*"([^"]+)"', text)
+        crates[manifest.parent.name] = {
+            "bins": bins,
+            "sources": sorted((manifest.parent / "src").rglob("*.rs")),
+        }
+    return crates
+
+
+def variables_read(root: Path, crate: dict[str, Any]) -> set[str]:
+    """The environment variables a function crate's settings read: `env::TALLY_…` constants used
+    in its sources (and in aws/src/settings.rs when it builds AwsSettings), resolved to their
+    values by the crate's own constants or runtime/src/env.rs."""
+    runtime = rust_string_consts(root / "runtime/src/env.rs")
+    own: dict[str, str] = {}
+    texts = []
+    for source in crate["sources"]:
+        own.update(rust_string_consts(source))
+        texts.append(source.read_text())
+    if any("AwsSettings::from_env" in text for text in texts):
+        texts.append((root / "aws/src/settings.rs").read_text())
+    names = set()
+    for text in texts:
+        for constant in re.findall(r"\benv::(TALLY_[A-Z0-9_]+)\b", text):
+            value = own.get(constant, runtime.get(constant))
+            names.add(value if value is not None else f"<undefined constant {constant}>")
+        names.update(re.findall(r'env::var(?:_os)?\("(TALLY_[A-Z0-9_]+)"\)', text))
+    return names
+
+
+def code_defaults(root: Path, crates: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """The default names of the code, by constant name; a constant defined in several places
+    (DEFAULT_STREAM) gives every value found."""
+    sources = sorted((root / "aws/src").glob("*.rs"))
+    for crate in crates.values():
+        sources.extend(crate["sources"])
+    defaults: dict[str, set[str]] = {}
+    for source in sources:
+        for name, value in rust_string_consts(source).items():
+            if name.startswith("DEFAULT_"):
+                defaults.setdefault(name, set()).add(value)
+    return defaults
+
+
+def table_key_schemas(root: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The key schemas `tally aws init` creates, by (file, field naming the table):
+    (partition key, sort key, attribute type). Every table is created by the one create_table
+    of aws/src/dynamodb.rs, whose attribute type is read there."""
+    dynamodb = (root / "aws/src/dynamodb.rs").read_text()
+    types = set(re.findall(r"ScalarAttributeType::([A-Z])\b", dynamodb))
+    kind = types.pop() if len(types) == 1 else f"<attribute types {sorted(types)}>"
+    call = re.compile(
+        r'create_table\(\s*(?:[^;()]*?,\s*)?&self\.(\w+),\s*"([^"]+)",\s*"([^"]+)"\s*,?\s*\)',
+        re.DOTALL,
+    )
+    schemas = {}
+    for path in sorted((root / "aws/src").glob("*.rs")):
+        for table, partition, sort in call.findall(path.read_text()):
+            schemas[(f"aws/src/{path.name}", table)] = (partition, sort, kind)
+    return schemas
+
+
+def _function_body(text: str, name: str) -> str:
+    start = text.find(f"fn {name}(")
+    if start < 0:
+        return ""
+    depth, index = 0, text.index("{", start)
+    for position in range(index, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[position], 0)
+        if depth == 0:
+            return text[index : position + 1]
+    return text[index:]
+
+
+def _split_arguments(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for character in text:
+        if character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+        if character == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += character
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def _field_calls(body: str, nested: bool = False) -> list[list[str]]:
+    """The arguments of each `Field::new(...)` in a function body: the top-level ones, or with
+    `nested` also those inside another's arguments."""
+    calls = []
+    position = 0
+    while (start := body.find("Field::new(", position)) >= 0:
+        depth, index = 0, start + len("Field::new")
+        for end in range(index, len(body)):
+            depth += {"(": 1, ")": -1}.get(body[end], 0)
+            if depth == 0:
+                break
+        calls.append(_split_arguments(body[index + 1 : end]))
+        position = start + 1 if nested else end
+    return calls
+
+
+def athena_type(expression: str, text: str, bindings: dict[str, str]) -> str:
+    """The Athena type of an Arrow DataType expression of schemas/src/table.rs."""
+    expression = expression.removesuffix(".clone()").strip()
+    if expression in bindings:
+        return athena_type(bindings[expression], text, bindings)
+    consts = dict(re.findall(r"pub const ([A-Z_]+): [ui]\d+ = (-?\d+);", text))
+    simple = {
+        "DataType::Utf8": "string",
+        "DataType::LargeUtf8": "string",
+        "DataType::Boolean": "boolean",
+        "DataType::Int32": "int",
+        "DataType::Int64": "bigint",
+        "DataType::Float64": "double",
+        "DataType::Date32": "date",
+    }
+    if expression in simple:
+        return simple[expression]
+    decimal = re.fullmatch(r"DataType::Decimal128\((\w+),\s*(\w+)\)", expression)
+    if decimal:
+        precision, scale = (consts.get(part, part) for part in decimal.groups())
+        return f"decimal({precision},{scale})"
+    call = re.fullmatch(r"(\w+)\(\)", expression)
+    if call:
+        body = _function_body(text, call.group(1))
+        timestamp = re.search(r"DataType::Timestamp\(TimeUnit::(\w+)", body)
+        if timestamp and timestamp.group(1) in ("Millisecond", "Microsecond"):
+            return "timestamp"
+    mapping = re.fullmatch(r"DataType::Map\((\w+)\(\),\s*\w+\)", expression)
+    if mapping:
+        entries = _field_calls(_function_body(text, mapping.group(1)), nested=True)
+        inner = {arguments[0].strip('"'): arguments[1] for arguments in entries}
+        if "key" in inner and "value" in inner:
+            key = athena_type(inner["key"], text, bindings)
+            value = athena_type(inner["value"], text, bindings)
+            return f"map<{key},{value}>"
+    return f"<no Athena type for {expression}>"
+
+
+def parquet_columns(root: Path, schema_function: str, names_const: str) -> list[tuple[str, str]]:
+    """(column, Athena type) of a schema function of schemas/src/table.rs, in file order."""
+    text = (root / "schemas/src/table.rs").read_text()
+    names_match = re.search(
+        rf"pub const {names_const}: \[&str; \d+\] = \[(.*?)\];", text, re.DOTALL
+    )
+    names = re.findall(r'"([^"]+)"', names_match.group(1)) if names_match else []
+    body = _function_body(text, schema_function)
+    bindings = dict(re.findall(r"let (\w+) = (DataType::[^;]+);", body))
+    columns = []
+    for arguments in _field_calls(body):
+        index = re.search(r"\[(\d+)\]$", arguments[0])
+        if index and int(index.group(1)) < len(names):
+            name = names[int(index.group(1))]
+        else:
+            name = arguments[0].strip('"')
+        columns.append((name, athena_type(arguments[1], text, bindings)))
+    return columns
+
+
+def layout_templates(root: Path) -> dict[str, str]:
+    """The prefix templates of schemas/src/layout.rs, with `{}` for the formatted date."""
+    text = (root / "schemas/src/layout.rs").read_text()
+    templates = {}
+    for function in ("events_partition", "invoice_lines_prefix"):
+        found = re.search(r'format!\(\s*"([^"]+)"', _function_body(text, function))
+        templates[function] = found.group(1) if found else f"<no format! in {function}>"
+    return templates
+
+
+# -- The checks -------------------------------------------------------------------------------------
+
+
+def check(root: Path) -> list[str]:
+    """Every disagreement between infra/ and the code, one line each."""
+    root = root.resolve()
+    components = load_components(root)
+    stacks = load_stacks(root)
+    crates = function_crates(root)
+    problems: list[str] = []
+    problems += check_stacks(components, stacks)
+    problems += check_workflows(root, components, stacks)
+    problems += check_functions(root, components, stacks, crates)
+    problems += check_tables(root, components, stacks, crates)
+    problems += check_stream(root, components, stacks, crates)
+    problems += check_glue(root, components, stacks)
+    problems += check_one_bucket(components, stacks)
+    problems += check_monitoring(root, components)
+    problems += check_event_source_mapping(components)
+    return problems
+
+
+def check_stacks(components: dict[str, Component], stacks: list[Stack]) -> list[str]:
+    problems = []
+    for stack in stacks:
+        names = stack.component_names()
+        for name in sorted(set(components) - set(names)):
+            problems.append(f"stack {stack.name}: component {name} is not configured")
+        for name in names:
+            component = components.get(name)
+            if component is None:
+                problems.append(f"stack {stack.name}: no component directory for {name}")
+                continue
+            given = stack.vars(name)
+            section = stack.manifest["components"]["terraform"][name] or {}
+            depends = (section.get("settings") or {}).get("depends_on") or {}
+            dependencies = {entry.get("component") for entry in depends.values()}
+            for var in sorted(set(given) - set(component.variables)):
+                problems.append(
+                    f"stack {stack.name}: {name} is given var {var}, which it does not declare"
+                )
+            for var, body in sorted(component.variables.items()):
+                if "default" not in body and var not in given:
+                    problems.append(f"stack {stack.name}: {name} needs var {var}, none given")
+            for var, value in sorted(given.items()):
+                for ref in _state_refs(value):
+                    target = components.get(ref.component)
+                    if target is None or ref.component not in names:
+                        problems.append(
+                            f"stack {stack.name}: {name}.{var} reads component {ref.component}, "
+                            "which the stack does not have"
+                        )
+                    elif ref.output not in target.outputs:
+                        problems.append(
+                            f"stack {stack.name}: {name}.{var} reads output {ref.output} of "
+                            f"{ref.component}, which declares no such output"
+                        )
+                    if ref.component not in dependencies:
+                        problems.append(
+                            f"stack {stack.name}: {name}.{var} reads {ref.component}, which is "
+                            "not in its settings.depends_on"
+                        )
+        problems += _check_backend(components, stack)
+    return problems
+
+
+def check_workflows(root: Path, components: dict[str, Component], stacks: list[Stack]) -> list[str]:
+    """Every atmos workflow of infra/workflows runs every component once, each after the
+    components its stack settings say it depends on."""
+    problems = []
+    for path in sorted((root / "infra/workflows").glob("*.yaml")):
+        document = yaml.safe_load(path.read_text()) or {}
+        for name, workflow in (document.get("workflows") or {}).items():
+            order = [
+                step.get("command", "").split()[-1]
+                for step in workflow.get("steps", [])
+                if step.get("command", "").startswith("terraform ")
+            ]
+            where = f"infra/workflows/{path.name} {name}"
+            if sorted(order) != sorted(components):
+                problems.append(
+                    f"{where}: runs {sorted(order)}, but the components are {sorted(components)}"
+                )
+            for stack in stacks:
+                sections = stack.manifest.get("components", {}).get("terraform", {})
+                for position, component in enumerate(order):
+                    depends = (sections.get(component, {}).get("settings") or {}).get("depends_on")
+                    for dependency in (depends or {}).values():
+                        before = dependency.get("component")
+                        if before in order and order.index(before) > position:
+                            problems.append(
+                                f"{where}: {component} runs before {before}, which it depends on "
+                                f"(stack {stack.name})"
+                            )
+    return problems
+
+
+def _state_refs(value: Any) -> list[StateRef]:
+    if isinstance(value, StateRef):
+        return [value]
+    if isinstance(value, list):
+        return [ref for item in value for ref in _state_refs(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in _state_refs(item)]
+    return []
+
+
+def _check_backend(components: dict[str, Component], stack: Stack) -> list[str]:
+    """The backend bucket and key the stack names are the ones tfstate-backend creates."""
+    backend = components.get("tfstate-backend")
+    if backend is None:
+        return ["no tfstate-backend component creates the state bucket"]
+    resolver = Resolver(components, stack)
+    s3 = stack.manifest.get("terraform", {}).get("backend", {}).get("s3", {})
+    expected_bucket = resolver.resolve("tfstate-backend", backend.locals.get("state_bucket"))
+    alias = first(backend.resources.get(("aws_kms_alias", "state"), {})).get("name")
+    expected_alias = resolver.resolve("tfstate-backend", alias)
+    problems = []
+    if s3.get("bucket") != expected_bucket:
+        problems.append(
+            f"stack {stack.name}: backend bucket {s3.get('bucket')!r}, but tfstate-backend "
+            f"creates {expected_bucket!r}"
+        )
+    if s3.get("kms_key_id") != expected_alias:
+        problems.append(
+            f"stack {stack.name}: backend kms_key_id {s3.get('kms_key_id')!r}, but "
+            f"tfstate-backend creates {expected_alias!r}"
+        )
+    return problems
+
+
+def lambda_functions(components: dict[str, Component]) -> list[tuple[Component, str, dict]]:
+    return [
+        (component, name, body)
+        for component in components.values()
+        for name, body in component.resources_of("aws_lambda_function").items()
+    ]
+
+
+def check_functions(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    crates: dict[str, dict[str, Any]],
+) -> list[str]:
+    problems = []
+    bins = {binary: crate for crate, info in crates.items() for binary in info["bins"]}
+    for crate, info in crates.items():
+        if not info["bins"]:
+            problems.append(f"functions/{crate} has no [[bin]]: nothing to deploy")
+    deployed = set()
+    defaults = code_defaults(root, crates)
+    for component, resource, body in lambda_functions(components):
+        where = f"{component.name}: aws_lambda_function.{resource}"
+        for key, expected in (("handler", "bootstrap"), ("runtime", "provided.al2023")):
+            if body.get(key) != expected:
+                problems.append(f"{where}: {key} is {body.get(key)!r}, not {expected!r}")
+        if body.get("architectures") != ["arm64"]:
+            problems.append(f"{where}: architectures are {body.get('architectures')}, not arm64")
+        package = _package_binary(root, component, body)
+        if isinstance(package, str) and package.startswith("<"):
+            problems.append(f"{where}: {package}")
+            continue
+        if package not in bins:
+            problems.append(
+                f"{where}: package target/lambda/{package}/bootstrap.zip names no binary of a "
+                f"crate under functions/ (binaries: {sorted(bins)})"
+            )
+            continue
+        deployed.add(package)
+        problems += _check_environment(
+            root, components, stacks, defaults, component, where, body, crates[bins[package]]
+        )
+    for binary in sorted(set(bins) - deployed):
+        problems.append(f"functions/{bins[binary]}: binary {binary} has no Lambda component")
+    return problems
+
+
+def _package_binary(root: Path, component: Component, body: dict) -> str:
+    filename = body.get("filename", "")
+    match = REFERENCE.match(filename)
+    if match and match.group(1).startswith("var."):
+        filename = component.variables.get(match.group(1)[4:], {}).get("default") or ""
+    if not filename:
+        return "<no package file>"
+    package = (component.directory / filename).resolve()
+    lambda_root = (root / "target/lambda").resolve()
+    if package.name != "bootstrap.zip" or package.parent.parent != lambda_root:
+        return f"<package {filename} is not target/lambda/{{binary}}/bootstrap.zip>"
+    return package.parent.name
+
+
+def _check_environment(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    defaults: dict[str, set[str]],
+    component: Component,
+    where: str,
+    body: dict,
+    crate: dict[str, Any],
+) -> list[str]:
+    problems = []
+    variables = first(body.get("environment")).get("variables")
+    if variables != "${local.environment}":
+        return [f"{where}: environment variables must be local.environment, not {variables}"]
+    required = component.locals.get("environment_required", {})
+    optional = component.locals.get("environment_optional", {})
+    read = variables_read(root, crate)
+    documented = (root / "docs/configuration.md").read_text()
+    for name in sorted(read - set(OPTIONAL_VARIABLES) - set(required)):
+        problems.append(f"{where}: the code reads {name}, which the function is not given")
+    for name in sorted((set(required) | set(optional)) - read):
+        problems.append(f"{where}: sets {name}, which the code does not read")
+    for name in sorted(set(optional) - set(OPTIONAL_VARIABLES)):
+        problems.append(f"{where}: {name} is set only when non-empty, but the code needs it")
+    for name in sorted(set(required) | set(optional)):
+        if f"`{name}`" not in documented:
+            problems.append(f"{where}: {name} is not documented in docs/configuration.md")
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        for name, constant in NAME_DEFAULTS.items():
+            if name not in required:
+                continue
+            value = resolver.resolve(component.name, required[name])
+            wanted = defaults.get(constant, {f"<no {constant} in the code>"})
+            if value not in wanted or len(wanted) != 1:
+                problems.append(
+                    f"stack {stack.name}: {where}: {name} resolves to {value!r}, but the code's "
+                    f"{constant} is {sorted(wanted)}"
+                )
+        if "TALLY_BUCKET_NAME" in required:
+            value = resolver.resolve(component.name, required["TALLY_BUCKET_NAME"])
+            if not (isinstance(value, ResourceRef) and value.kind == "aws_s3_bucket"):
+                problems.append(
+                    f"stack {stack.name}: {where}: TALLY_BUCKET_NAME resolves to {value!r}, "
+                    "not to a bucket infra creates"
+                )
+    return problems
+
+
+def check_tables(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    crates: dict[str, dict[str, Any]],
+) -> list[str]:
+    problems = []
+    defaults = code_defaults(root, crates)
+    schemas = table_key_schemas(root)
+    for constant, source, field_name in CODE_TABLES:
+        names = defaults.get(constant)
+        if not names:
+            continue
+        if len(names) != 1:
+            problems.append(f"{source}: {constant} has several values {sorted(names)}")
+            continue
+        (table_name,) = names
+        schema = schemas.get((source, field_name))
+        if schema is None:
+            problems.append(f"{source}: no create_table for the {field_name} table")
+            continue
+        for stack in stacks:
+            problems += _check_table(components, stack, constant, table_name, schema, source)
+    return problems
+
+
+def _check_table(
+    components: dict[str, Component],
+    stack: Stack,
+    constant: str,
+    table_name: str,
+    schema: tuple[str, str, str],
+    source: str,
+) -> list[str]:
+    resolver = Resolver(components, stack)
+    found = [
+        (component, body)
+        for component in components.values()
+        for body in component.resources_of("aws_dynamodb_table").values()
+        if resolver.resolve(component.name, body.get("name")) == table_name
+    ]
+    if len(found) != 1:
+        return [
+            f"stack {stack.name}: {len(found)} DynamoDB tables named {table_name!r} (the code's "
+            f"{constant}); expected one"
+        ]
+    component, body = found[0]
+    attributes = {item.get("name"): item.get("type") for item in body.get("attribute", [])}
+    actual = (
+        body.get("hash_key"),
+        body.get("range_key"),
+        ",".join(sorted(set(attributes.values()))),
+    )
+    if actual != schema or set(attributes) != {schema[0], schema[1]}:
+        return [
+            f"stack {stack.name}: {component.name}: table {table_name} has keys (hash, range, "
+            f"types) {actual} and attributes {sorted(attributes)}, but {source} creates {schema}"
+        ]
+    return []
+
+
+def check_stream(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    crates: dict[str, dict[str, Any]],
+) -> list[str]:
+    """One default stream name in the code, a Kinesis stream of that name in every stack, and the
+    seed's boto3 producer (which takes no configuration) writing to it."""
+    names = code_defaults(root, crates).get("DEFAULT_STREAM", set())
+    if len(names) != 1:
+        return [f"the code's DEFAULT_STREAM constants disagree: {sorted(names)}"]
+    (stream,) = names
+    problems = []
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        found = [
+            component.name
+            for component in components.values()
+            for body in component.resources_of("aws_kinesis_stream").values()
+            if resolver.resolve(component.name, body.get("name")) == stream
+        ]
+        if len(found) != 1:
+            problems.append(
+                f"stack {stack.name}: {len(found)} Kinesis streams named {stream!r} (the code's "
+                "DEFAULT_STREAM); expected one"
+            )
+    example = root / "examples/boto3_producer.py"
+    if example.exists():
+        used = set(re.findall(r"StreamName\s*=\s*['\"]([^'\"]+)['\"]", example.read_text()))
+        if used != {stream}:
+            problems.append(
+                f"examples/boto3_producer.py writes to {sorted(used)}, not to {stream!r}"
+            )
+    return problems
+
+
+GLUE_TABLES = {
+    # Glue table: (schema function, column names constant, layout function, date format)
+    "usage_events": ("events_schema", "EVENT_COLUMNS", "events_partition", "yyyy-MM-dd"),
+    "invoice_lines": ("invoice_lines_schema", "INVOICE_LINE_COLUMNS", "invoice_lines_prefix", "yyyy-MM"),
+}
+
+
+def check_glue(root: Path, components: dict[str, Component], stacks: list[Stack]) -> list[str]:
+    problems = []
+    tables = {
+        name: (component, body)
+        for component in components.values()
+        for name, body in component.resources_of("aws_glue_catalog_table").items()
+    }
+    layouts = layout_templates(root)
+    for table, (schema_function, names_const, layout_function, date_format) in GLUE_TABLES.items():
+        if table not in tables:
+            problems.append(f"no Glue table {table} for schemas/src/table.rs {schema_function}")
+            continue
+        component, body = tables[table]
+        where = f"{component.name}: aws_glue_catalog_table.{table}"
+        columns = [
+            (column.get("name"), column.get("type"))
+            for column in first(body.get("storage_descriptor")).get("columns", [])
+        ]
+        expected = parquet_columns(root, schema_function, names_const)
+        if columns != expected:
+            problems.append(
+                f"{where}: columns {columns} differ from schemas/src/table.rs "
+                f"{schema_function} {expected}"
+            )
+        partitions = [key.get("name") for key in body.get("partition_keys", [])]
+        for clash in sorted(set(partitions) & {name for name, _ in columns}):
+            problems.append(f"{where}: partition column {clash} is also a data column")
+        problems += _check_projection(
+            components, stacks, component, where, body, partitions, layouts[layout_function],
+            date_format,
+        )
+    return problems
+
+
+def _check_projection(
+    components: dict[str, Component],
+    stacks: list[Stack],
+    component: Component,
+    where: str,
+    body: dict,
+    partitions: list[str],
+    layout: str,
+    date_format: str,
+) -> list[str]:
+    """The projection template is the layout with the tenant and date partitions in place of its
+    tenant id and formatted date, and the date partition has the layout's format."""
+    problems = []
+    if len(partitions) != 2:
+        return [f"{where}: partition keys {partitions}, expected a tenant and a date"]
+    tenant, date = partitions
+    parameters = body.get("parameters", {})
+    if parameters.get(f"projection.{tenant}.type") != "injected":
+        problems.append(f"{where}: {tenant} is not projected as injected")
+    if parameters.get(f"projection.{date}.format") != date_format:
+        problems.append(
+            f"{where}: {date} format {parameters.get(f'projection.{date}.format')!r}, but the "
+            f"layout writes {date_format}"
+        )
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        template = resolver.render(component.name, parameters.get("storage.location.template"))
+        location = resolver.render(
+            component.name, first(body.get("storage_descriptor")).get("location")
+        )
+        bucket = re.match(r"^s3://([^/]+)/", location)
+        relative = template.removeprefix(bucket.group(0)) if bucket else template
+        as_layout = relative.replace("${" + tenant + "}", "{tenant_id}").replace(
+            "${" + date + "}", "{}"
+        )
+        if not bucket or not template.startswith(bucket.group(0)) or as_layout != layout:
+            problems.append(
+                f"stack {stack.name}: {where}: projection template {template!r} is not the "
+                f"layout {layout!r} of schemas/src/layout.rs under {location!r}"
+            )
+        if not layout.startswith(location.removeprefix(bucket.group(0)) if bucket else location):
+            problems.append(f"stack {stack.name}: {where}: location {location!r} is outside the layout")
+    return problems
+
+
+def check_one_bucket(components: dict[str, Component], stacks: list[Stack]) -> list[str]:
+    """The functions write, and the Glue tables read, one and the same bucket."""
+    problems = []
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        buckets: dict[str, str] = {}
+        for component, resource, _ in lambda_functions(components):
+            value = component.locals.get("environment_required", {}).get("TALLY_BUCKET_NAME")
+            if value is not None:
+                buckets[f"{component.name} TALLY_BUCKET_NAME"] = resolver.render(component.name, value)
+        for component in components.values():
+            for table, body in component.resources_of("aws_glue_catalog_table").items():
+                location = resolver.render(
+                    component.name, first(body.get("storage_descriptor")).get("location")
+                )
+                bucket = re.match(r"^s3://([^/]+)/", location)
+                buckets[f"{component.name} {table}"] = bucket.group(1) if bucket else location
+        if len(set(buckets.values())) > 1:
+            problems.append(f"stack {stack.name}: not one tenant data bucket: {buckets}")
+    return problems
+
+
+def check_monitoring(root: Path, components: dict[str, Component]) -> list[str]:
+    text = (root / "functions/usage-consumer/src/lib.rs").read_text()
+    namespace = rust_string_consts(root / "functions/usage-consumer/src/lib.rs").get(
+        "METRICS_NAMESPACE"
+    )
+    metrics = re.findall(r'\{"Name": "(\w+)", "Unit"', text)
+    dimensions = re.findall(r'"Dimensions": \[\["(\w+)"\]\]', text)
+    monitoring = components.get("monitoring")
+    if monitoring is None:
+        return ["no monitoring component for the consumer's EMF figures"]
+    problems = []
+    if monitoring.locals.get("metrics_namespace") != namespace:
+        problems.append(
+            f"monitoring: metrics_namespace {monitoring.locals.get('metrics_namespace')!r}, but "
+            f"the consumer's METRICS_NAMESPACE is {namespace!r}"
+        )
+    if monitoring.locals.get("emf_metrics") != metrics:
+        problems.append(
+            f"monitoring: emf_metrics {monitoring.locals.get('emf_metrics')}, but the consumer "
+            f"emits {metrics}"
+        )
+    if [monitoring.locals.get("emf_dimension")] != dimensions:
+        problems.append(
+            f"monitoring: emf_dimension {monitoring.locals.get('emf_dimension')!r}, but the "
+            f"consumer's EMF dimensions are {dimensions}"
+        )
+    return problems
+
+
+def check_event_source_mapping(components: dict[str, Component]) -> list[str]:
+    """The settings docs/exactly-once.md relies on."""
+    problems = []
+    mappings = [
+        (component, name, body)
+        for component in components.values()
+        for name, body in component.resources_of("aws_lambda_event_source_mapping").items()
+    ]
+    if not mappings:
+        return ["no event source mapping feeds the usage stream to the consumer"]
+    for component, name, body in mappings:
+        where = f"{component.name}: aws_lambda_event_source_mapping.{name}"
+        if body.get("parallelization_factor") != 1:
+            problems.append(f"{where}: parallelization_factor must be 1 (docs/exactly-once.md)")
+        if body.get("function_response_types") != ["ReportBatchItemFailures"]:
+            problems.append(f"{where}: function_response_types must be [ReportBatchItemFailures]")
+        if body.get("bisect_batch_on_function_error") is not True:
+            problems.append(f"{where}: bisect_batch_on_function_error must be true")
+        for bounded in ("maximum_retry_attempts", "maximum_record_age_in_seconds"):
+            value = body.get(bounded)
+            if value is None or value == -1:
+                problems.append(f"{where}: {bounded} must be set and bounded")
+        on_failure = first(first(body.get("destination_config")).get("on_failure"))
+        if not on_failure.get("destination_arn"):
+            problems.append(f"{where}: no on-failure destination")
+    return problems
+
+
+def main(arguments: list[str]) -> int:
+    root = Path(arguments[0]) if arguments else Path(__file__).resolve().parents[2]
+    problems = check(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} disagreements between infra/ and the code", file=sys.stderr)
+        return 1
+    print("infra/ agrees with the code")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
