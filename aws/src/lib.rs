@@ -20,6 +20,7 @@ pub use s3::S3Bucket;
 pub use settings::AwsSettings;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use tally_producer::kinesis::describe;
 
 /// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
 pub async fn sdk_config() -> SdkConfig {
@@ -36,16 +37,4 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .worker_threads(1)
         .enable_all()
         .build()
-}
-
-/// The SDK's error with its whole chain of causes, for an error message a person can act on.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -69,7 +69,7 @@ pub async fn put_records(client: &Client, stream: &str, records: &[&Record]) -> 
 }
 
 /// The SDK's error with its whole chain of causes, for an error message a person can act on.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
