@@ -115,7 +115,64 @@ def load_component(directory: Path) -> Component:
             for type_, named in block.items():
                 for name, body in named.items():
                     component.resources[(type_, name)] = body
+        for block in document.get("module", []):
+            for call, arguments in block.items():
+                component.resources.update(module_resources(directory, call, arguments))
     return component
+
+
+def module_resources(
+    directory: Path, call: str, arguments: dict[str, Any]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The resources of a local module call (`source = "../…"`), named module.{call}.{name}, each
+    body with the module's `var.x` replaced by the caller's argument x (an expression of the
+    calling component, which the checks then resolve there) or the module variable's default."""
+    source = arguments.get("source", "")
+    if not isinstance(source, str) or not source.startswith(("./", "../")):
+        return {}
+    module = load_component((directory / source).resolve())
+    values = {
+        name: arguments[name] if name in arguments else body.get("default")
+        for name, body in module.variables.items()
+    }
+    return {
+        (type_, f"module.{call}.{name}"): substitute_vars(body, values)
+        for (type_, name), body in module.resources.items()
+    }
+
+
+MODULE_VAR = re.compile(r"\$\{var\.([A-Za-z0-9_]+)\}")
+
+
+def substitute_vars(value: Any, values: dict[str, Any]) -> Any:
+    """`value` with every `${var.x}` of a module replaced by the caller's value of x."""
+    if isinstance(value, dict):
+        return {key: substitute_vars(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute_vars(item, values) for item in value]
+    if not isinstance(value, str):
+        return value
+    whole = MODULE_VAR.fullmatch(value)
+    if whole and whole.group(1) in values:
+        return values[whole.group(1)]
+
+    def inline(match: re.Match[str]) -> str:
+        given = values.get(match.group(1))
+        if isinstance(given, str):
+            reference = REFERENCE.match(given)
+            return "${" + reference.group(1) + "}" if reference else given.replace("${", "$${")
+        return match.group(0)
+
+    return MODULE_VAR.sub(inline, value)
+
+
+def address(kind: str, name: str) -> str:
+    """The Terraform address of a resource of a component: module.{call}.{kind}.{name} for one a
+    module call creates."""
+    if name.startswith("module."):
+        _, call, inner = name.split(".", 2)
+        return f"module.{call}.{kind}.{inner}"
+    return f"{kind}.{name}"
 
 
 def load_components(root: Path) -> dict[str, Component]:
@@ -647,7 +704,7 @@ def check_functions(
     deployed = set()
     defaults = code_defaults(root, crates)
     for component, resource, body in lambda_functions(components):
-        where = f"{component.name}: aws_lambda_function.{resource}"
+        where = f"{component.name}: {address('aws_lambda_function', resource)}"
         for key, expected in (("handler", "bootstrap"), ("runtime", "provided.al2023")):
             if body.get(key) != expected:
                 problems.append(f"{where}: {key} is {body.get(key)!r}, not {expected!r}")

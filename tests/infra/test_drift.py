@@ -149,6 +149,36 @@ MUTATIONS = [
         "parallelization_factor = 2",
         "parallelization_factor must be 1",
     ),
+    # The Lambda components pass their function to infra/modules/lambda-function: the check
+    # follows the module call, on either side of it.
+    Mutation(
+        "hcl: the runtime a Lambda component passes to its module",
+        "infra/components/terraform/lambda-usage-ingest/main.tf",
+        '  runtime              = "provided.al2023"',
+        '  runtime              = "provided.al2"',
+        "lambda-usage-ingest: module.function.aws_lambda_function.function: runtime is 'provided.al2'",
+    ),
+    Mutation(
+        "hcl: the environment a Lambda component passes to its module",
+        "infra/components/terraform/lambda-invoice-generator/main.tf",
+        "  environment            = local.environment\n",
+        "  environment            = local.environment_required\n",
+        "environment variables must be local.environment",
+    ),
+    Mutation(
+        "hcl: the module's function environment",
+        "infra/modules/lambda-function/main.tf",
+        "    variables = var.environment",
+        "    variables = merge(var.environment, { TALLY_DEBUG = \"1\" })",
+        "lambda-usage-consumer: module.function.aws_lambda_function.function: environment variables",
+    ),
+    Mutation(
+        "hcl: the module's handler",
+        "infra/modules/lambda-function/main.tf",
+        "  handler                        = var.handler",
+        '  handler                        = "main"',
+        "module.function.aws_lambda_function.function: handler is 'main'",
+    ),
     # A stack changes alone.
     Mutation(
         "stack: the state table's name",

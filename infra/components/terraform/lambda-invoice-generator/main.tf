@@ -4,15 +4,9 @@
 # every tenant's gauges up to its processing time, which commits to the tenant's ledger like the
 # consumer does; so it needs the consumer's ledger permissions too.
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id     = data.aws_caller_identity.current.account_id
-  partition      = data.aws_partition.current.partition
-  log_group_name = "/aws/lambda/${var.function_name}"
-
   # Every variable functions/invoice-generator/src/main.rs reads, with AwsSettings::from_env
   # (aws/src/settings.rs). tests/infra/test_drift.py holds these names against runtime/src/env.rs.
   environment_required = {
@@ -35,67 +29,13 @@ locals {
   )
 }
 
-resource "aws_kms_key" "function" {
-  description             = "Lambda ${var.function_name}: environment, logs, dead-letter queue"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersTheKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheFunctionLogs"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${data.aws_region.current.name}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${data.aws_region.current.name}:${local.account_id}:log-group:${local.log_group_name}"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "function" {
-  name          = "alias/${var.namespace}-${var.stage}-${var.function_name}"
-  target_key_id = aws_kms_key.function.key_id
-}
-
-resource "aws_cloudwatch_log_group" "function" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.function.arn
-}
-
 # The schedules invoke the function asynchronously; a run that still fails after the retries of
 # aws_lambda_function_event_invoke_config.runs lands here with its request.
 resource "aws_sqs_queue" "dead_letter" {
   name                              = "${var.function_name}-dead-letter"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.function.arn
+  kms_master_key_id                 = module.function.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
-}
-
-resource "aws_iam_role" "function" {
-  name = var.function_name
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
 }
 
 data "aws_iam_policy_document" "function" {
@@ -172,72 +112,35 @@ data "aws_iam_policy_document" "function" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.dead_letter.arn]
   }
-
-  statement {
-    sid       = "UseTheFunctionKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [aws_kms_key.function.arn]
-  }
-
-  statement {
-    sid       = "WriteTheFunctionLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
-  }
 }
 
-resource "aws_iam_role_policy" "function" {
-  name   = var.function_name
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
-}
+# The module adds the function key and the log group to the statements above.
+module "function" {
+  source = "../../../modules/lambda-function"
 
-resource "aws_iam_role_policy_attachment" "xray" {
-  role       = aws_iam_role.function.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
-}
-
-resource "aws_lambda_function" "invoices" {
-  #checkov:skip=CKV_AWS_117:The function reaches only S3, DynamoDB and CloudWatch, over their public endpoints with IAM and TLS; it needs no private network, and a VPC would add NAT gateways or interface endpoints.
-  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step in the release pipeline, neither of which exists yet; the package is built by scripts/package-lambdas.
-  function_name                  = var.function_name
-  description                    = "Scheduled invoice runs: daily drafts, monthly finals, from the DynamoDB rollups"
-  role                           = aws_iam_role.function.arn
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
-  handler                        = "bootstrap"
-  runtime                        = "provided.al2023"
-  architectures                  = ["arm64"]
-  memory_size                    = var.memory_size_mb
-  timeout                        = var.timeout_secs
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = aws_kms_key.function.arn
-
-  environment {
-    variables = local.environment
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letter.arn
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.function.name
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  depends_on = [aws_iam_role_policy.function, aws_cloudwatch_log_group.function]
+  namespace              = var.namespace
+  stage                  = var.stage
+  function_name          = var.function_name
+  description            = "Scheduled invoice runs: daily drafts, monthly finals, from the DynamoDB rollups"
+  kms_key_purpose        = "environment, logs, dead-letter queue"
+  package_path           = var.package_path
+  handler                = "bootstrap"
+  runtime                = "provided.al2023"
+  architectures          = ["arm64"]
+  memory_size_mb         = var.memory_size_mb
+  timeout_secs           = var.timeout_secs
+  reserved_concurrency   = var.reserved_concurrency
+  log_retention_days     = var.log_retention_days
+  environment            = local.environment
+  policy_json            = data.aws_iam_policy_document.function.json
+  dead_letter_target_arn = aws_sqs_queue.dead_letter.arn
 }
 
 # Runs are safe to repeat (invoices are deterministic and stored under conditions), so a failed
 # asynchronous run is retried; one older than an hour is left to the dead-letter queue and the
 # next scheduled run.
 resource "aws_lambda_function_event_invoke_config" "runs" {
-  function_name                = aws_lambda_function.invoices.function_name
+  function_name                = module.function.function_name
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 3600
 }

@@ -1,16 +1,16 @@
 output "function_name" {
   description = "The invoice-generator function's name."
-  value       = aws_lambda_function.invoices.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "The invoice-generator function's ARN (the schedules' target)."
-  value       = aws_lambda_function.invoices.arn
+  value       = module.function.function_arn
 }
 
 output "log_group_name" {
   description = "The function's log group: one summary line per run."
-  value       = aws_cloudwatch_log_group.function.name
+  value       = module.function.log_group_name
 }
 
 output "dead_letter_queue_name" {

@@ -2,15 +2,9 @@
 # batches of usage events into Parquet in the tenant data bucket and rollups in DynamoDB, exactly
 # once (docs/exactly-once.md).
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id     = data.aws_caller_identity.current.account_id
-  partition      = data.aws_partition.current.partition
-  log_group_name = "/aws/lambda/${var.function_name}"
-
   # Every variable AwsSettings::from_env (aws/src/settings.rs) reads. tests/infra/test_drift.py
   # holds these names against runtime/src/env.rs.
   environment_required = {
@@ -30,70 +24,14 @@ locals {
   )
 }
 
-# One key for what belongs to the function alone: its environment variables, its log group and
-# its on-failure queue.
-resource "aws_kms_key" "function" {
-  description             = "Lambda ${var.function_name}: environment, logs, on-failure queue"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersTheKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheFunctionLogs"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${data.aws_region.current.name}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${data.aws_region.current.name}:${local.account_id}:log-group:${local.log_group_name}"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "function" {
-  name          = "alias/${var.namespace}-${var.stage}-${var.function_name}"
-  target_key_id = aws_kms_key.function.key_id
-}
-
-resource "aws_cloudwatch_log_group" "function" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.function.arn
-}
-
 # For Kinesis the on-failure destination receives a description of the batch given up on (shard,
 # first and last sequence numbers), not the records: they are read again from the stream, which
 # keeps them for its retention period (docs/deploy.md, "Records the consumer gave up on").
 resource "aws_sqs_queue" "on_failure" {
   name                              = "${var.function_name}-on-failure"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.function.arn
+  kms_master_key_id                 = module.function.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
-}
-
-resource "aws_iam_role" "function" {
-  name = var.function_name
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
 }
 
 # Exactly what the handler calls (aws/src/s3.rs, aws/src/dynamodb.rs, runtime/src/stream/) and
@@ -188,69 +126,32 @@ data "aws_iam_policy_document" "function" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.on_failure.arn]
   }
-
-  statement {
-    sid       = "UseTheFunctionKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [aws_kms_key.function.arn]
-  }
-
-  statement {
-    sid       = "WriteTheFunctionLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
-  }
 }
 
-resource "aws_iam_role_policy" "function" {
-  name   = var.function_name
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
-}
+# The module adds the function key and the log group to the statements above.
+module "function" {
+  source = "../../../modules/lambda-function"
 
-resource "aws_iam_role_policy_attachment" "xray" {
-  role       = aws_iam_role.function.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
-}
-
-resource "aws_lambda_function" "consumer" {
-  #checkov:skip=CKV_AWS_116:The event source mapping invokes the function synchronously; a function dead-letter queue only receives failed asynchronous invocations. Batches given up on go to the mapping's on-failure destination (aws_sqs_queue.on_failure).
-  #checkov:skip=CKV_AWS_117:The function reaches only Kinesis, S3, DynamoDB and CloudWatch, over their public endpoints with IAM and TLS; it needs no private network, and a VPC would add NAT gateways or interface endpoints.
-  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step in the release pipeline, neither of which exists yet; the package is built by scripts/package-lambdas.
-  function_name                  = var.function_name
-  description                    = "Kinesis usage batches into Parquet (S3) and rollups (DynamoDB), exactly once"
-  role                           = aws_iam_role.function.arn
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
-  handler                        = "bootstrap"
-  runtime                        = "provided.al2023"
-  architectures                  = ["arm64"]
-  memory_size                    = var.memory_size_mb
-  timeout                        = var.timeout_secs
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = aws_kms_key.function.arn
-
-  environment {
-    variables = local.environment
-  }
-
-  logging_config {
-    # Text: the handler prints its own JSON lines, and the EMF lines must reach CloudWatch Logs
-    # as printed for the metrics to be extracted.
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.function.name
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  depends_on = [aws_iam_role_policy.function, aws_cloudwatch_log_group.function]
+  namespace            = var.namespace
+  stage                = var.stage
+  function_name        = var.function_name
+  description          = "Kinesis usage batches into Parquet (S3) and rollups (DynamoDB), exactly once"
+  kms_key_purpose      = "environment, logs, on-failure queue"
+  package_path         = var.package_path
+  handler              = "bootstrap"
+  runtime              = "provided.al2023"
+  architectures        = ["arm64"]
+  memory_size_mb       = var.memory_size_mb
+  timeout_secs         = var.timeout_secs
+  reserved_concurrency = var.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+  environment          = local.environment
+  policy_json          = data.aws_iam_policy_document.function.json
 }
 
 resource "aws_lambda_event_source_mapping" "usage_stream" {
   event_source_arn                   = var.stream_arn
-  function_name                      = aws_lambda_function.consumer.arn
+  function_name                      = module.function.function_arn
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.batching_window_secs
@@ -271,5 +172,6 @@ resource "aws_lambda_event_source_mapping" "usage_stream" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.function]
+  # The mapping reads the stream with the function's role: its policy first.
+  depends_on = [module.function]
 }

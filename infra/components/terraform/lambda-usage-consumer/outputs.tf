@@ -1,21 +1,21 @@
 output "function_name" {
   description = "The consumer function's name."
-  value       = aws_lambda_function.consumer.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "The consumer function's ARN."
-  value       = aws_lambda_function.consumer.arn
+  value       = module.function.function_arn
 }
 
 output "role_arn" {
   description = "The consumer's execution role."
-  value       = aws_iam_role.function.arn
+  value       = module.function.role_arn
 }
 
 output "log_group_name" {
   description = "The consumer's log group: batch summaries and per-tenant EMF lines."
-  value       = aws_cloudwatch_log_group.function.name
+  value       = module.function.log_group_name
 }
 
 output "on_failure_queue_name" {
