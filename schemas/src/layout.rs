@@ -36,6 +36,32 @@ pub fn events_object_key(tenant_id: &TenantId, day: Timestamp, object_name: &str
     format!("{}{object_name}.parquet", events_partition(tenant_id, day))
 }
 
+/// The prefix of one tenant's control-plane audit log: `tenants/{tenant_id}/audit/`.
+pub fn audit_prefix(tenant_id: &TenantId) -> String {
+    format!("tenants/{tenant_id}/audit/")
+}
+
+/// The key of one audit entry: the prefix plus `{at_ms:013}-{version:010}.json`, so that a
+/// listing in key order is the order of the changes.
+pub fn audit_object_key(tenant_id: &TenantId, at: Timestamp, version: u64) -> String {
+    format!(
+        "{}{:013}-{version:010}.json",
+        audit_prefix(tenant_id),
+        at.as_millis().max(0)
+    )
+}
+
+/// The key of the marker object that makes a tenant's prefix exist before any data does:
+/// `tenants/{tenant_id}/.tenant`.
+pub fn tenant_marker_key(tenant_id: &TenantId) -> String {
+    format!("{}.tenant", tenant_prefix(tenant_id))
+}
+
+/// The prefix of one tenant's quota events: `tenants/{tenant_id}/quota-events/`.
+pub fn quota_events_prefix(tenant_id: &TenantId) -> String {
+    format!("tenants/{tenant_id}/quota-events/")
+}
+
 /// The prefix of one tenant's invoices for one billing period:
 /// `tenants/{tenant_id}/invoices/{YYYY-MM}/`.
 pub fn invoices_prefix(tenant_id: &TenantId, month_start: Timestamp) -> String {
