@@ -57,5 +57,8 @@ pub fn open(global: &GlobalOptions) -> Result<EmbeddedPipeline> {
         max_event_age_days: global.max_event_age_days,
         crash_at,
     };
-    Ok(Pipeline::open(bucket, store, config)?)
+    // Only registered, unsuspended tenants' events are counted; the registry is read once per
+    // command, before the first line.
+    let gate = crate::control::tenant_gate(data_dir)?;
+    Ok(Pipeline::open(bucket, store, config)?.with_tenant_gate(gate))
 }

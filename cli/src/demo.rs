@@ -84,6 +84,7 @@ pub fn run(global: &GlobalOptions, args: &DemoArgs) -> Result<ExitCode> {
         inputs.push((path, run.now));
     }
     spinner.finish_and_clear();
+    register_tenants(global, &plan.tenants)?;
     let mut pipeline = context::open(global)?;
     let total_bytes: u64 = inputs
         .iter()
@@ -107,6 +108,9 @@ pub fn run(global: &GlobalOptions, args: &DemoArgs) -> Result<ExitCode> {
         done_bytes += fs::metadata(path).map_or(0, |metadata| metadata.len());
     }
     bar.finish_and_clear();
+    if let Some((_, last_now)) = inputs.last() {
+        crate::control::check_quotas(global, &pipeline, *last_now)?;
+    }
     let month = &month_start.to_string()[..7];
     println!(
         "Tally demo: {month} for {} tenants, delivered as {} daily files\n",
@@ -260,4 +264,41 @@ fn print_next_steps(global: &GlobalOptions, month: &str, example: Option<(String
     println!(
         "  duckdb -c \"select tenant_id, metric, sum(value) from read_parquet('{data}/tenant-data/tenants/*/usage/events/*/*.parquet') group by all order by all\""
     );
+}
+
+/// The monthly API-call quota of the demo's largest tenant: passed within the month.
+const DEMO_API_CALLS_QUOTA: &str = "100000";
+
+/// Creates and onboards the demo's tenants (those not registered yet), so that their usage is
+/// counted: metering counts only registered tenants.
+fn register_tenants(global: &GlobalOptions, tenants: &[String]) -> Result<()> {
+    let plane = crate::control::open(global)?;
+    crate::control::block_on(async {
+        for (index, id) in tenants.iter().enumerate() {
+            let tenant_id = tally_schemas::TenantId::parse(id)?;
+            if tally_tenancy::TenantStore::get(&plane.store, &tenant_id)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let request: tally_tenancy::NewTenant = serde_json::from_value(serde_json::json!({
+                "tenant_id": id,
+                "name": id,
+                "tier": "standard",
+                "admin_email": format!("billing+{id}@example.com"),
+                // The largest tenant gets a quota it will pass, to show quota events.
+                "quotas": if index == 0 { serde_json::json!({ "api_calls": DEMO_API_CALLS_QUOTA }) } else { serde_json::json!({}) },
+            }))?;
+            plane.create(request, "tally-demo", None).await?;
+            let tenant = plane.onboard(&tenant_id, "tally-demo").await?;
+            if tenant.status != tally_tenancy::Status::Active {
+                anyhow::bail!(
+                    "onboarding demo tenant {id} failed: {:?}",
+                    tenant.status_reason
+                );
+            }
+        }
+        Ok(())
+    })
 }

@@ -71,6 +71,7 @@ pub fn run(global: &GlobalOptions, args: &IngestArgs) -> Result<ExitCode> {
         bar.finish_and_clear();
         summary
     };
+    crate::control::check_quotas(global, &pipeline, options.now)?;
     match args.format {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         SummaryFormat::Text => print_summary(&options.source, &summary, global),

@@ -4,12 +4,15 @@
 #[cfg(feature = "aws")]
 mod aws;
 mod context;
+mod control;
 mod demo;
 mod ingest;
 mod invoice;
 mod output;
 mod rebuild;
 mod reconcile;
+mod tenants;
+mod token;
 mod usage;
 
 use std::path::PathBuf;
@@ -62,6 +65,8 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
     Rebuild(rebuild::RebuildArgs),
     Demo(demo::DemoArgs),
+    Tenants(tenants::TenantsArgs),
+    Token(token::TokenArgs),
     #[cfg(feature = "aws")]
     Emit(aws::EmitArgs),
     #[cfg(feature = "aws")]
@@ -79,6 +84,8 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(&cli.global, &args),
         Command::Rebuild(args) => rebuild::run(&cli.global, &args),
         Command::Demo(args) => demo::run(&cli.global, &args),
+        Command::Tenants(args) => tenants::run(&cli.global, &args),
+        Command::Token(args) => token::run(&cli.global, &args),
         #[cfg(feature = "aws")]
         Command::Emit(args) => aws::run_emit(&cli.global, &args),
         #[cfg(feature = "aws")]

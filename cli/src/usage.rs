@@ -240,9 +240,27 @@ fn run_on(store: &dyn UsageSource, global: &GlobalOptions, args: &UsageArgs) -> 
         UsageFormat::Table if rows.is_empty() => println!(
             "No usage matches. Ingest events first (tally ingest FILE) or widen the filters."
         ),
-        UsageFormat::Table => print_rows(&rows),
+        UsageFormat::Table => {
+            print_rows(&rows);
+            print_quota_events(global, args)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Under the table, the quota events of the tenants shown (embedded default only).
+fn print_quota_events(global: &GlobalOptions, args: &UsageArgs) -> Result<()> {
+    #[cfg(feature = "aws")]
+    if args.backend == Backend::Aws {
+        return Ok(());
+    }
+    for event in crate::control::quota_events(global, args.tenant.as_ref())? {
+        println!(
+            "Quota exceeded: {} used {} {} in {} (quota {}), seen {}",
+            event.tenant_id, event.usage, event.metric, event.period, event.quota, event.at
+        );
+    }
+    Ok(())
 }
 
 /// One tenant and processing day of data quality, as printed.

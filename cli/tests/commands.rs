@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use common::*;
 use tally_schemas::Timestamp;
@@ -141,6 +142,20 @@ fn ingest_names_a_missing_input_and_every_command_has_examples() {
 fn ingest_reads_standard_input() {
     let scratch = tempfile::tempdir().unwrap();
     let data_dir = scratch.path().join("data");
+    let created = tally(
+        &data_dir,
+        &[
+            "tenants",
+            "create",
+            "--id",
+            "t",
+            "--name",
+            "T",
+            "--email",
+            "t@example.com",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
         .args([
             "--data-dir",
@@ -269,4 +284,169 @@ fn quality_lists_every_line_of_the_runs() {
 
 fn rejected_total(summaries: &[serde_json::Value]) -> usize {
     rejected(summaries).values().sum()
+}
+
+#[test]
+fn metering_counts_only_registered_active_tenants_and_keeps_the_rest() {
+    // GIVEN an active tenant, a suspended one and an id nobody registered
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    for (id, tier) in [("active-co", "standard"), ("held-co", "premium")] {
+        let email = format!("ops@{id}.example");
+        let output = tally(
+            &data_dir,
+            &[
+                "tenants", "create", "--id", id, "--name", id, "--tier", tier, "--email", &email,
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = tally(
+        &data_dir,
+        &[
+            "tenants",
+            "suspend",
+            "held-co",
+            "--reason",
+            "unpaid invoice",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: String = ["active-co", "held-co", "ghost-co"]
+        .iter()
+        .map(|tenant| format!("{{\"tenant_id\":\"{tenant}\",\"metric\":\"api_calls\",\"timestamp\":\"2026-11-26T14:00:00Z\",\"event_id\":\"e-{tenant}\"}}\n"))
+        .collect();
+    let path = scratch.path().join("events.ndjson");
+    fs::write(&path, lines).unwrap();
+    let input = Input {
+        path: path.clone(),
+        now: Timestamp::parse(RUN_1_NOW).unwrap(),
+    };
+
+    // WHEN the events are ingested (without registering anyone first)
+    let run = |data_dir: &Path| {
+        let output = tally(
+            data_dir,
+            &[
+                "ingest",
+                "--format",
+                "json",
+                "--now",
+                RUN_1_NOW,
+                input.path.to_str().unwrap(),
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let summary = run(&data_dir);
+
+    // THEN only the active tenant's event counts; the others are quarantined with their reason
+    assert_eq!(summary["accepted"], 1);
+    assert_eq!(summary["rejected"]["unknown_tenant"], 1);
+    assert_eq!(summary["rejected"]["tenant_suspended"], 1);
+    let quarantine = fs::read_dir(data_dir.join("tenant-data/quarantine"))
+        .unwrap()
+        .count();
+    assert!(quarantine > 0, "the refused events are kept");
+
+    // WHEN the suspended tenant is activated and its event sent again THEN it counts
+    let output = tally(&data_dir, &["tenants", "activate", "held-co"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = run(&data_dir);
+    assert_eq!(summary["accepted"], 1, "{summary}");
+}
+
+#[test]
+fn tenants_are_onboarded_audited_and_offboarded_with_every_local_effect() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data_dir = scratch.path().join("data");
+    // GIVEN a premium tenant created with its id derived from its name and a quota
+    let output = tally(
+        &data_dir,
+        &[
+            "tenants",
+            "create",
+            "--name",
+            "Acme Corp",
+            "--tier",
+            "premium",
+            "--email",
+            "ops@acme.example",
+            "--quota",
+            "cpu_hours=1460",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tenant: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (tenant["tenant_id"].as_str(), tenant["status"].as_str()),
+        (Some("acme-corp"), Some("active"))
+    );
+    assert_eq!(tenant["isolation"], "siloed");
+    assert_eq!(tenant["resources"]["auth.user_pool_id"], "local-acme-corp");
+    // THEN every step left its effect
+    assert!(
+        data_dir
+            .join("tenant-data/tenants/acme-corp/.tenant")
+            .exists()
+    );
+    let policy = fs::read_to_string(data_dir.join("control/policies/acme-corp.json")).unwrap();
+    assert!(
+        policy.contains("aws:PrincipalTag/tenant_id") && policy.contains("\"acme-corp\""),
+        "{policy}"
+    );
+    let quota =
+        fs::read_to_string(data_dir.join("manifests/acme-corp/20-resource-quota.json")).unwrap();
+    assert!(quota.contains("\"limits.cpu\": \"2\""), "{quota}");
+    let outbox: Vec<_> = fs::read_dir(data_dir.join("outbox")).unwrap().collect();
+    assert_eq!(outbox.len(), 1, "one welcome email");
+
+    // WHEN it is offboarded THEN its resources are gone, the record stays, and the log tells all
+    let output = tally(&data_dir, &["tenants", "delete", "acme-corp"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tenant: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tenant["status"], "offboarded");
+    assert!(!data_dir.join("manifests/acme-corp").exists());
+    assert!(!data_dir.join("control/policies/acme-corp.json").exists());
+    assert!(
+        !data_dir
+            .join("tenant-data/tenants/acme-corp/.tenant")
+            .exists()
+    );
+    assert_eq!(
+        fs::read_dir(data_dir.join("outbox")).unwrap().count(),
+        2,
+        "and a goodbye"
+    );
+    let output = tally(&data_dir, &["tenants", "audit", "acme-corp"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.first(), Some(&"create"));
+    assert_eq!(actions.last(), Some(&"offboarding.finish"));
+    assert!(entries.iter().all(|entry| entry["actor"] == "tally-cli"));
+
+    // AND hostile ids never reach a path
+    for id in ["../x", "a'; drop table t;--", "ténant"] {
+        let output = tally(&data_dir, &["tenants", "show", id]);
+        assert!(!output.status.success(), "{id} accepted");
+    }
+    let output = tally(
+        &data_dir,
+        &[
+            "tenants",
+            "create",
+            "--id",
+            "../../etc",
+            "--name",
+            "x",
+            "--email",
+            "a@b.io",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(!scratch.path().join("etc").exists());
 }

@@ -48,6 +48,7 @@ fn files_under(directory: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn ingest_command(data_dir: &Path, input: &Input) -> Command {
+    register_tenants(data_dir, input);
     let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
     command
         .arg("--data-dir")

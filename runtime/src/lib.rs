@@ -7,6 +7,7 @@
 pub(crate) mod batch;
 pub mod clock;
 pub mod contract;
+pub mod control;
 pub mod embedded;
 pub mod env;
 pub mod error;
@@ -21,7 +22,9 @@ pub mod pipeline;
 pub mod ports;
 pub mod quality;
 pub mod quarantine;
+pub mod quotas;
 pub mod rebuild;
+pub mod registry;
 pub mod stream;
 pub mod truth;
 

@@ -23,6 +23,7 @@ use crate::lines::LineReader;
 use crate::ports::{Bucket, Commit, MeteringStore, Publication};
 use crate::quality::{Outcome, QualityCounts, tenant_of_line};
 use crate::quarantine::{QuarantineRecord, encode_records};
+use crate::registry::TenantGate;
 use crate::{Error, Result};
 
 /// Lines per commit unless told otherwise: bounds memory to a few hundred MB at most.
@@ -137,6 +138,7 @@ pub struct Pipeline<B: Bucket, S: MeteringStore> {
     bucket: B,
     store: S,
     aggregator: Aggregator,
+    tenants: TenantGate,
     crash_at: Option<CrashPoint>,
     /// Set when a commit failed after the core had moved on: the pipeline must be reopened.
     poisoned: bool,
@@ -158,9 +160,17 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             aggregator: Aggregator::restore(aggregator_config, config.catalog, snapshot),
             bucket,
             store,
+            tenants: TenantGate::unchecked(),
             crash_at: config.crash_at,
             poisoned: false,
         })
+    }
+
+    /// Counts only the events of tenants `tenants` admits; the rest are quarantined as
+    /// `unknown_tenant` or `tenant_suspended`. Without it every valid tenant id is counted.
+    pub fn with_tenant_gate(mut self, tenants: TenantGate) -> Pipeline<B, S> {
+        self.tenants = tenants;
+        self
     }
 
     /// The bucket and the store, for jobs that run after ingesting.
@@ -209,6 +219,7 @@ impl<B: Bucket, S: MeteringStore> Pipeline<B, S> {
             let chunk = Chunk::read(
                 &mut reader,
                 self.aggregator.catalog(),
+                &self.tenants,
                 options,
                 &mut summary,
             )?;
@@ -417,6 +428,7 @@ impl Chunk {
     fn read(
         reader: &mut LineReader<'_>,
         catalog: &MeterCatalog,
+        tenants: &TenantGate,
         options: &IngestOptions,
         summary: &mut IngestSummary,
     ) -> Result<Chunk> {
@@ -439,7 +451,9 @@ impl Chunk {
                 summary.blank_lines += 1;
                 continue;
             }
-            match parse_event(&line.bytes, catalog) {
+            let parsed = parse_event(&line.bytes, catalog)
+                .and_then(|event| tenants.check(&event.tenant_id).map(|()| event));
+            match parsed {
                 Ok(event) => {
                     chunk.events.push(event);
                     chunk.positions.push(position);

@@ -41,11 +41,16 @@ pub enum RejectReason {
     BadEventId,
     /// A CloudEvent whose `specversion` is not 1.0, or whose `data` is not a JSON object.
     BadCloudEvent,
+    /// A well-formed event of a tenant the registry does not have (never created, failed
+    /// onboarding, or offboarded).
+    UnknownTenant,
+    /// A well-formed event of a suspended tenant.
+    TenantSuspended,
 }
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 15] = [
+    pub const ALL: [RejectReason; 17] = [
         RejectReason::InvalidJson,
         RejectReason::TooLarge,
         RejectReason::MissingField,
@@ -61,6 +66,8 @@ impl RejectReason {
         RejectReason::BadDimension,
         RejectReason::BadEventId,
         RejectReason::BadCloudEvent,
+        RejectReason::UnknownTenant,
+        RejectReason::TenantSuspended,
     ];
 
     /// The machine-readable name, as written in the quarantine.
@@ -81,6 +88,8 @@ impl RejectReason {
             RejectReason::BadDimension => "bad_dimension",
             RejectReason::BadEventId => "bad_event_id",
             RejectReason::BadCloudEvent => "bad_cloud_event",
+            RejectReason::UnknownTenant => "unknown_tenant",
+            RejectReason::TenantSuspended => "tenant_suspended",
         }
     }
 }

@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod error;
 pub mod lifecycle;
+pub mod manifests;
 pub mod memory;
 pub mod model;
+pub mod policy;
 pub mod ports;
 pub mod provisioners;
 pub mod request;

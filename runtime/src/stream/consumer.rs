@@ -34,6 +34,7 @@ use crate::batch::{Delivered, account, events_objects};
 use crate::ports::Bucket;
 use crate::quality::{Outcome, QualityCounts, tenant_of_line};
 use crate::quarantine::{QuarantineRecord, encode_records};
+use crate::registry::TenantGate;
 use crate::{Error, Result};
 
 /// Commits after which a ledger writes a fresh state snapshot instead of a longer log.
@@ -141,6 +142,7 @@ pub struct StreamConsumer<B: Bucket, T: LedgerTables> {
     bucket: B,
     tables: T,
     config: ConsumerConfig,
+    tenants: TenantGate,
     aggregator_config: AggregatorConfig,
     ledgers: HashMap<TenantId, Ledger>,
     nonce: String,
@@ -166,11 +168,19 @@ impl<B: Bucket, T: LedgerTables> StreamConsumer<B, T> {
             bucket,
             tables,
             config,
+            tenants: TenantGate::unchecked(),
             aggregator_config,
             ledgers: HashMap::new(),
             nonce,
             attempts: 0,
         })
+    }
+
+    /// Counts only the events of tenants `tenants` admits from the next batch on; the rest
+    /// are quarantined as `unknown_tenant` or `tenant_suspended`. Without it every valid tenant
+    /// id is counted.
+    pub fn set_tenant_gate(&mut self, tenants: TenantGate) {
+        self.tenants = tenants;
     }
 
     /// The tables, for queries.
@@ -205,6 +215,7 @@ impl<B: Bucket, T: LedgerTables> StreamConsumer<B, T> {
                 ))
             } else {
                 parse_event(&record.data, &self.config.catalog)
+                    .and_then(|event| self.tenants.check(&event.tenant_id).map(|()| event))
             };
             let tenant = match &parsed {
                 Ok(event) => Some(event.tenant_id.clone()),
@@ -377,10 +388,10 @@ impl<B: Bucket, T: LedgerTables> StreamConsumer<B, T> {
         let mut raw = Vec::new();
         for item in fresh.iter_mut() {
             // A retry after a conflict parses again: the first attempt moved its events.
-            let parsed = item
-                .parsed
-                .take()
-                .unwrap_or_else(|| parse_event(item.raw, &self.config.catalog));
+            let parsed = item.parsed.take().unwrap_or_else(|| {
+                parse_event(item.raw, &self.config.catalog)
+                    .and_then(|event| self.tenants.check(&event.tenant_id).map(|()| event))
+            });
             match parsed {
                 Ok(event) => {
                     events.push(event);
