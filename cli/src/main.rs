@@ -11,6 +11,7 @@ mod invoice;
 mod output;
 mod rebuild;
 mod reconcile;
+mod serve;
 mod tenants;
 mod token;
 mod usage;
@@ -66,6 +67,7 @@ enum Command {
     Rebuild(rebuild::RebuildArgs),
     Demo(demo::DemoArgs),
     Tenants(tenants::TenantsArgs),
+    Serve(serve::ServeArgs),
     Token(token::TokenArgs),
     #[cfg(feature = "aws")]
     Emit(aws::EmitArgs),
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Rebuild(args) => rebuild::run(&cli.global, &args),
         Command::Demo(args) => demo::run(&cli.global, &args),
         Command::Tenants(args) => tenants::run(&cli.global, &args),
+        Command::Serve(args) => serve::run(&cli.global, &args),
         Command::Token(args) => token::run(&cli.global, &args),
         #[cfg(feature = "aws")]
         Command::Emit(args) => aws::run_emit(&cli.global, &args),

@@ -1,5 +1,5 @@
 //! What the control plane's AWS adapters read from the environment, and the adapters built from
-//! it. The variables are documented constants here until they move to the one env module.
+//! it. The variables are documented in `tally_runtime::env`.
 
 use aws_config::SdkConfig;
 use tally_runtime::env::TALLY_BUCKET_NAME;
@@ -8,17 +8,9 @@ use tally_schemas::layout::DEFAULT_BUCKET;
 use crate::tenants::DEFAULT_TENANTS_TABLE;
 use crate::{CognitoAuth, DynamoTenants, S3AuditLog, S3Storage, SesMailer, s3_client};
 
-/// The DynamoDB table of tenants and idempotency keys (default `tenants`).
-pub const TALLY_TENANTS_TABLE: &str = "TALLY_TENANTS_TABLE";
-/// The id of the Cognito user pool standard tenants share (no default: standard tenants cannot
-/// be onboarded without it).
-pub const TALLY_USER_POOL_ID: &str = "TALLY_USER_POOL_ID";
-/// The SES-verified address the control plane's email comes from (no default: required to
-/// send).
-pub const TALLY_EMAIL_FROM: &str = "TALLY_EMAIL_FROM";
-/// The principal (an IAM ARN or account id) that tenant storage roles trust (default: the
-/// account's root, so the account's own IAM policies decide who may assume them).
-pub const TALLY_TENANT_ROLE_PRINCIPAL: &str = "TALLY_TENANT_ROLE_PRINCIPAL";
+pub use tally_runtime::env::{
+    TALLY_EMAIL_FROM, TALLY_TENANT_ROLE_PRINCIPAL, TALLY_TENANTS_TABLE, TALLY_USER_POOL_ID,
+};
 
 /// Names and settings of the control plane in AWS.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,6 +21,29 @@ pub const TALLY_INVOICE_GRACE_HOURS: &str = "TALLY_INVOICE_GRACE_HOURS";
 pub const TALLY_PLANS_FILE: &str = "TALLY_PLANS_FILE";
 /// The acceptance window in days (default 35).
 pub const TALLY_MAX_EVENT_AGE_DAYS: &str = "TALLY_MAX_EVENT_AGE_DAYS";
+/// The control plane's DynamoDB table of tenants and idempotency keys (default `tenants`).
+pub const TALLY_TENANTS_TABLE: &str = "TALLY_TENANTS_TABLE";
+/// The Cognito user pool standard tenants share, whose tokens the admin API accepts (no
+/// default: required by the control plane in AWS).
+pub const TALLY_USER_POOL_ID: &str = "TALLY_USER_POOL_ID";
+/// The Cognito app client admin tokens are issued for: their audience.
+pub const TALLY_APP_CLIENT_ID: &str = "TALLY_APP_CLIENT_ID";
+/// The SES-verified address the control plane's email comes from (no default: required to
+/// send).
+pub const TALLY_EMAIL_FROM: &str = "TALLY_EMAIL_FROM";
+/// The principal (an IAM ARN or account id) that tenant storage roles trust (default: the
+/// account's root, so the account's own IAM policies decide who may assume them).
+pub const TALLY_TENANT_ROLE_PRINCIPAL: &str = "TALLY_TENANT_ROLE_PRINCIPAL";
+/// The ARN of the onboarding state machine the admin API starts.
+pub const TALLY_ONBOARDING_STATE_MACHINE_ARN: &str = "TALLY_ONBOARDING_STATE_MACHINE_ARN";
+/// The ARN of the offboarding state machine the admin API starts.
+pub const TALLY_OFFBOARDING_STATE_MACHINE_ARN: &str = "TALLY_OFFBOARDING_STATE_MACHINE_ARN";
+/// The owner URL of the shared PostgreSQL database (`postgres://user:password@host:port/db`);
+/// unset on the embedded default, where CreateDatabase provisions nothing.
+pub const TALLY_DATABASE_URL: &str = "TALLY_DATABASE_URL";
+/// The password of the application's login role in the shared database (role
+/// `tally_app_login`), set by the CreateDatabase step's bootstrap.
+pub const TALLY_APP_DATABASE_PASSWORD: &str = "TALLY_APP_DATABASE_PASSWORD";
 /// Test hook: abort the process at a named point of an ingest (`after-stage:N`,
 /// `after-commit:N`, `after-publish:N`, counting commits from 1), to prove recovery.
 pub const TALLY_CRASH_AT: &str = "TALLY_CRASH_AT";

@@ -1,12 +1,6 @@
 //! The environment variables the Lambda reads, in one place, and the settings they give.
 
-/// A TOML file of operator-defined meters, added to the default catalog (the same name as
-/// `tally_runtime::env::TALLY_METERS_FILE`).
-pub const TALLY_METERS_FILE: &str = "TALLY_METERS_FILE";
-/// The Cognito user pool whose tokens the API accepts, e.g. `eu-west-1_AbC123`.
-pub const TALLY_COGNITO_USER_POOL_ID: &str = "TALLY_COGNITO_USER_POOL_ID";
-/// The Cognito app client the tokens are issued for (their audience).
-pub const TALLY_COGNITO_APP_CLIENT_ID: &str = "TALLY_COGNITO_APP_CLIENT_ID";
+pub use tally_runtime::env::{TALLY_APP_CLIENT_ID, TALLY_METERS_FILE, TALLY_USER_POOL_ID};
 /// The AWS region (set by Lambda).
 pub const AWS_REGION: &str = "AWS_REGION";
 /// An AWS endpoint override (an emulator), used for the user pool's key set too.
@@ -43,8 +37,8 @@ impl Settings {
         Ok(Settings {
             meters_file: set(TALLY_METERS_FILE),
             region: required(AWS_REGION)?,
-            user_pool_id: required(TALLY_COGNITO_USER_POOL_ID)?,
-            app_client_id: required(TALLY_COGNITO_APP_CLIENT_ID)?,
+            user_pool_id: required(TALLY_USER_POOL_ID)?,
+            app_client_id: required(TALLY_APP_CLIENT_ID)?,
             endpoint_url: set(AWS_ENDPOINT_URL),
         })
     }
@@ -58,8 +52,8 @@ mod tests {
     fn given_an_environment_when_reading_then_required_variables_are_named() {
         let full = |name: &str| match name {
             AWS_REGION => Some("eu-west-1".to_owned()),
-            TALLY_COGNITO_USER_POOL_ID => Some("eu-west-1_abc".to_owned()),
-            TALLY_COGNITO_APP_CLIENT_ID => Some("client".to_owned()),
+            TALLY_USER_POOL_ID => Some("eu-west-1_abc".to_owned()),
+            TALLY_APP_CLIENT_ID => Some("client".to_owned()),
             _ => Some(String::new()),
         };
         let settings = Settings::from_env(full).unwrap();

@@ -1,0 +1,232 @@
+//! The one error type of this crate: each error names the operation that failed, and says whether
+//! retrying the operation can help ([`Error::is_transient`]).
+
+use std::error::Error as _;
+use std::io;
+
+use tokio_postgres::error::SqlState;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why an operation on PostgreSQL failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connection URL could not be parsed. The URL is not repeated: it may hold a password.
+    #[error("{operation}: the {purpose} connection URL is invalid: {}", describe(.source))]
+    InvalidUrl {
+        /// The operation that was given the URL.
+        operation: &'static str,
+        /// Whose URL it is: `admin` or `app`.
+        purpose: &'static str,
+        /// What the parser said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// No connection could be opened.
+    #[error("{operation}: could not connect to PostgreSQL: {}", describe(.source))]
+    Connect {
+        /// The operation that needed the connection, with the tenant it was for.
+        operation: String,
+        /// What the client or server said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A statement failed.
+    #[error("{operation}: {step} failed: {}", describe(.source))]
+    Statement {
+        /// The operation that ran the statement, with the tenant it was for.
+        operation: String,
+        /// Which statement of the operation failed, e.g. `create database`.
+        step: &'static str,
+        /// What the client or server said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A role name given by the caller breaks the rule of [`crate::RoleName::parse`].
+    #[error("role name {name:?} is invalid: {reason}")]
+    InvalidRoleName {
+        /// The name given.
+        name: String,
+        /// Which part of the rule it breaks.
+        reason: &'static str,
+    },
+
+    /// The application role's password cannot be used.
+    #[error("the password of role {role} is invalid: {reason}")]
+    InvalidPassword {
+        /// The login role the password is for.
+        role: String,
+        /// Which part of the rule it breaks.
+        reason: &'static str,
+    },
+
+    /// A role the application connects as would bypass row-level security, or the tenant tables
+    /// are set up in a way that defeats it. Nothing is changed; an operator has to look.
+    #[error("{operation}: refusing an unsafe setup: {reason}")]
+    UnsafeSetup {
+        /// The operation that found it, with the tenant it was for.
+        operation: String,
+        /// What is unsafe and how to fix it.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// Whether retrying the same operation later can succeed: the connection was refused,
+    /// reset, closed or timed out, or the server reported a serialization failure (40001), a
+    /// deadlock (40P01), too many connections (53300), a lock it could not get within the lock
+    /// timeout (55P03), or that it is starting up or shutting down (57P03, 57P01).
+    ///
+    /// Every operation of this crate is idempotent, so a transient error can always be retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connect { source, .. } | Error::Statement { source, .. } => {
+                is_transient_postgres_error(source)
+            }
+            Error::InvalidUrl { .. }
+            | Error::InvalidRoleName { .. }
+            | Error::InvalidPassword { .. }
+            | Error::UnsafeSetup { .. } => false,
+        }
+    }
+
+    /// The SQLSTATE code the server answered with, if the server answered.
+    pub fn sql_state(&self) -> Option<&SqlState> {
+        match self {
+            Error::Connect { source, .. } | Error::Statement { source, .. } => source.code(),
+            _ => None,
+        }
+    }
+}
+
+/// A `map_err` adapter for the failure of `step` of `operation`.
+pub(crate) fn failed<'a>(
+    operation: &'a str,
+    step: &'static str,
+) -> impl FnOnce(tokio_postgres::Error) -> Error + 'a {
+    move |source| Error::Statement {
+        operation: operation.to_owned(),
+        step,
+        source,
+    }
+}
+
+/// SQLSTATEs after which the same statement can succeed when tried again.
+const TRANSIENT_SQL_STATES: [SqlState; 6] = [
+    SqlState::T_R_SERIALIZATION_FAILURE,
+    SqlState::T_R_DEADLOCK_DETECTED,
+    SqlState::TOO_MANY_CONNECTIONS,
+    SqlState::LOCK_NOT_AVAILABLE,
+    SqlState::CANNOT_CONNECT_NOW,
+    SqlState::ADMIN_SHUTDOWN,
+];
+
+/// Socket errors that say the server was unreachable or went away, not that the request was bad.
+const TRANSIENT_IO_ERRORS: [io::ErrorKind; 7] = [
+    io::ErrorKind::ConnectionRefused,
+    io::ErrorKind::ConnectionReset,
+    io::ErrorKind::ConnectionAborted,
+    io::ErrorKind::BrokenPipe,
+    io::ErrorKind::NotConnected,
+    io::ErrorKind::TimedOut,
+    io::ErrorKind::UnexpectedEof,
+];
+
+fn is_transient_postgres_error(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    if let Some(code) = error.code() {
+        return TRANSIENT_SQL_STATES.contains(code);
+    }
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        if let Some(io_error) = current.downcast_ref::<io::Error>() {
+            return TRANSIENT_IO_ERRORS.contains(&io_error.kind());
+        }
+        cause = current.source();
+    }
+    false
+}
+
+/// The client's own message, which for server errors is only "db error", followed by the server's
+/// message and SQLSTATE, or the underlying socket error.
+fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(database_error) = error.as_db_error() {
+        return format!(
+            "{database_error} (SQLSTATE {})",
+            database_error.code().code()
+        );
+    }
+    match error.source() {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_bad_url_when_parsed_then_the_error_is_permanent_and_names_the_operation() {
+        let source = "postgres://host:notaport/db"
+            .parse::<tokio_postgres::Config>()
+            .unwrap_err();
+        let error = Error::InvalidUrl {
+            operation: "SharedDatabase::connect",
+            purpose: "admin",
+            source,
+        };
+        assert!(!error.is_transient());
+        assert!(error.sql_state().is_none());
+        let message = error.to_string();
+        assert!(message.starts_with("SharedDatabase::connect: the admin connection URL"));
+        assert!(!message.contains("notaport"), "{message}");
+    }
+
+    #[test]
+    fn input_errors_are_permanent() {
+        let error = Error::InvalidRoleName {
+            name: "Bad".into(),
+            reason: "upper case",
+        };
+        assert!(!error.is_transient());
+        let error = Error::UnsafeSetup {
+            operation: "bootstrap".into(),
+            reason: "role is a superuser".into(),
+        };
+        assert!(!error.is_transient());
+        assert_eq!(
+            error.to_string(),
+            "bootstrap: refusing an unsafe setup: role is a superuser"
+        );
+    }
+
+    #[tokio::test]
+    async fn given_nothing_listens_when_connecting_then_the_error_is_transient() {
+        // Port 1 on loopback: nothing listens there on any machine this runs on.
+        let source = "postgres://nobody@127.0.0.1:1/none"
+            .parse::<tokio_postgres::Config>()
+            .unwrap()
+            .connect(tokio_postgres::NoTls)
+            .await
+            .err()
+            .expect("nothing listens on port 1");
+        let error = Error::Connect {
+            operation: "AppSession::connect(acme)".into(),
+            source,
+        };
+        assert!(error.is_transient(), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("AppSession::connect(acme): could not connect"),
+            "{error}"
+        );
+    }
+}
