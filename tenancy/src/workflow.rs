@@ -396,16 +396,8 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         step: Step,
         actor: &str,
     ) -> Result<std::result::Result<Tenant, StepError>> {
-        let mut attempt = 1;
-        loop {
-            match self.apply_step(tenant_id, step, actor).await? {
-                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
-                    attempt += 1;
-                    self.clock.sleep(self.retry.delay_secs(attempt)).await;
-                }
-                outcome => return Ok(outcome),
-            }
-        }
+        self.with_retries(async || self.apply_step(tenant_id, step, actor).await)
+            .await
     }
 
     async fn undo_with_retries(
@@ -414,12 +406,22 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         step: Step,
         actor: &str,
     ) -> Result<std::result::Result<Tenant, StepError>> {
-        let mut attempt = 1;
+        self.with_retries(async || self.undo_step(tenant_id, step, actor).await)
+            .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or has run `retry.max_attempts` times,
+    /// sleeping the policy's backoff between attempts.
+    async fn with_retries(
+        &self,
+        attempt: impl AsyncFn() -> Result<std::result::Result<Tenant, StepError>>,
+    ) -> Result<std::result::Result<Tenant, StepError>> {
+        let mut attempts = 1;
         loop {
-            match self.undo_step(tenant_id, step, actor).await? {
-                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
-                    attempt += 1;
-                    self.clock.sleep(self.retry.delay_secs(attempt)).await;
+            match attempt().await? {
+                Err(error) if error.is_transient() && attempts < self.retry.max_attempts => {
+                    attempts += 1;
+                    self.clock.sleep(self.retry.delay_secs(attempts)).await;
                 }
                 outcome => return Ok(outcome),
             }
