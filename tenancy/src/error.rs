@@ -24,6 +24,16 @@ pub enum Error {
         /// What conflicts.
         detail: String,
     },
+    /// The caller changed the tenant as it was at `expected`, but it is at `current` now.
+    #[error("tenant {tenant_id} is at version {current}, not {expected}; read it again and retry")]
+    VersionMismatch {
+        /// The tenant.
+        tenant_id: String,
+        /// The version the caller read.
+        expected: u64,
+        /// The version stored.
+        current: u64,
+    },
     /// The tenant store or the audit log failed.
     #[error("{operation}: {detail}")]
     Store {

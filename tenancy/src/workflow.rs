@@ -153,8 +153,29 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         patch: TenantPatch,
         actor: &str,
     ) -> Result<Tenant> {
+        self.update_if(tenant_id, patch, None, actor).await
+    }
+
+    /// Applies a patch only when the tenant is still at version `expected` (when given): the
+    /// check is made on the record the write replaces, so no other change can slip in between.
+    ///
+    /// Fails with a version mismatch when it moved on, and as [`ControlPlane::update`] does.
+    pub async fn update_if(
+        &self,
+        tenant_id: &TenantId,
+        patch: TenantPatch,
+        expected: Option<u64>,
+        actor: &str,
+    ) -> Result<Tenant> {
         let now = self.clock.now();
         self.modify(tenant_id, actor, "update", |tenant| {
+            if let Some(expected) = expected.filter(|expected| *expected != tenant.version) {
+                return Err(Error::VersionMismatch {
+                    tenant_id: tenant_id.to_string(),
+                    expected,
+                    current: tenant.version,
+                });
+            }
             if matches!(tenant.status, Status::Offboarding | Status::Offboarded) {
                 return Err(Error::conflict(format!(
                     "tenant {} is {}; it can no longer change",
@@ -396,7 +417,7 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         step: Step,
         actor: &str,
     ) -> Result<std::result::Result<Tenant, StepError>> {
-        self.with_retries(async || self.apply_step(tenant_id, step, actor).await)
+        self.with_retries(tenant_id, step, actor, Direction::Apply)
             .await
     }
 
@@ -406,19 +427,26 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         step: Step,
         actor: &str,
     ) -> Result<std::result::Result<Tenant, StepError>> {
-        self.with_retries(async || self.undo_step(tenant_id, step, actor).await)
+        self.with_retries(tenant_id, step, actor, Direction::Undo)
             .await
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or has run `retry.max_attempts` times,
-    /// sleeping the policy's backoff between attempts.
+    /// Applies or undoes `step` until it succeeds, fails for good, or has run
+    /// `retry.max_attempts` times, sleeping the policy's backoff between attempts.
     async fn with_retries(
         &self,
-        attempt: impl AsyncFn() -> Result<std::result::Result<Tenant, StepError>>,
+        tenant_id: &TenantId,
+        step: Step,
+        actor: &str,
+        direction: Direction,
     ) -> Result<std::result::Result<Tenant, StepError>> {
         let mut attempts = 1;
         loop {
-            match attempt().await? {
+            let outcome = match direction {
+                Direction::Apply => self.apply_step(tenant_id, step, actor).await?,
+                Direction::Undo => self.undo_step(tenant_id, step, actor).await?,
+            };
+            match outcome {
                 Err(error) if error.is_transient() && attempts < self.retry.max_attempts => {
                     attempts += 1;
                     self.clock.sleep(self.retry.delay_secs(attempts)).await;
@@ -486,6 +514,13 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         };
         self.audit.append(&entry).await
     }
+}
+
+/// Whether a step is being applied or undone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Apply,
+    Undo,
 }
 
 /// The resource names a step records (prefixes of the keys in `Tenant::resources`).

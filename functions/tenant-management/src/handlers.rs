@@ -133,22 +133,22 @@ where
     async fn update(&self, request: &HttpRequest, tenant_id: &TenantId, actor: &str) -> Answer {
         let precondition = if_match(request)?;
         let patch: TenantPatch = read_json(request)?;
-        if let Some(precondition) = precondition {
-            // Checked against a read, not inside the write: see the crate's notes on If-Match.
-            let current = self.control.get(tenant_id).await?;
-            if !precondition.admits(current.version) {
-                return Err(Problem::new(
-                    412,
-                    "version_mismatch",
-                    format!(
-                        "tenant {tenant_id} is at version {}; read it again and retry with its ETag",
-                        current.version
-                    ),
-                )
-                .with_header("etag", entity_tag(current.version)));
+        // The precondition is checked on a read, and the write is then conditioned on the
+        // version read: a change in between fails the write with 412 instead of being lost.
+        let expected = match precondition {
+            None => None,
+            Some(precondition) => {
+                let current = self.control.get(tenant_id).await?;
+                if !precondition.admits(current.version) {
+                    return Err(Problem::version_mismatch(tenant_id, current.version));
+                }
+                Some(current.version)
             }
-        }
-        let tenant = self.control.update(tenant_id, patch, actor).await?;
+        };
+        let tenant = self
+            .control
+            .update_if(tenant_id, patch, expected, actor)
+            .await?;
         Ok(tenant_response(200, &tenant))
     }
 

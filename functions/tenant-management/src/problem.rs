@@ -103,6 +103,21 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// 412: the tenant is at `current`, not the version the request named; the current version
+    /// is the response's entity tag.
+    pub fn version_mismatch(tenant_id: &dyn std::fmt::Display, current: u64) -> Problem {
+        Problem::new(
+            412,
+            "version_mismatch",
+            format!(
+                "tenant {tenant_id} is at version {current}; read it again and retry with its ETag"
+            ),
+        )
+        .with_header("etag", crate::headers::entity_tag(current))
+    }
+}
+
 /// The control plane's errors as problems: invalid input 400 with its field, not found 404,
 /// conflicts 409, and store failures 500, whose detail is logged and not returned.
 impl From<tally_tenancy::Error> for Problem {
@@ -114,6 +129,9 @@ impl From<tally_tenancy::Error> for Problem {
                 Problem::new(404, "not_found", format!("no tenant {tenant_id}"))
             }
             Error::Conflict { detail } => Problem::new(409, "conflict", detail),
+            Error::VersionMismatch {
+                tenant_id, current, ..
+            } => Problem::version_mismatch(&tenant_id, current),
             Error::Store { operation, detail } => {
                 log_error("tenant store failed", &operation, &detail);
                 Problem::new(

@@ -324,3 +324,33 @@ async fn given_many_tenants_then_pages_cover_them_once_in_order() {
     let expected: Vec<String> = (0..45).map(|index| format!("t{index:02}")).collect();
     assert_eq!(seen, expected);
 }
+
+#[tokio::test]
+async fn given_a_stale_version_when_updating_then_the_write_is_refused_and_nothing_changes() {
+    let world = world();
+    let (tenant, _) = world
+        .plane
+        .create(request("acme"), "a", None)
+        .await
+        .expect("created");
+    let rename = |name: &str| TenantPatch {
+        name: Some(name.to_owned()),
+        ..TenantPatch::default()
+    };
+    let moved = world
+        .plane
+        .update_if(&id("acme"), rename("First"), Some(tenant.version), "a")
+        .await
+        .expect("at the version read");
+    let stale = world
+        .plane
+        .update_if(&id("acme"), rename("Second"), Some(tenant.version), "a")
+        .await;
+    assert!(
+        matches!(stale, Err(Error::VersionMismatch { current, .. }) if current == moved.version)
+    );
+    assert_eq!(
+        world.plane.get(&id("acme")).await.expect("stored").name,
+        "First"
+    );
+}
