@@ -8,16 +8,29 @@ disagreement as one line naming both sides. An empty report means no drift.
 
     target/test-venv/bin/python tests/infra/drift.py [REPO_ROOT]
 
-exits 0 with no drift, 1 with the problems printed one per line.
+exits 0 with no drift, 1 with the problems printed one per line (what is pending, not drifted,
+goes to standard error either way).
 
 What is held against what:
 - every Lambda component's package is target/lambda/{binary}/bootstrap.zip of a binary of a
   crate under functions/, and every such crate has a Lambda component;
-- every environment variable a function's settings read is set on its Lambda, except the
-  optional ones (OPTIONAL_VARIABLES), and no other TALLY_ variable is set;
-- the stream, table and bucket each function is given resolve, through the stacks' vars and
+- every environment variable a function reads is set on its Lambda, except the optional ones
+  (OPTIONAL_VARIABLES), and no other TALLY_ variable is set. What a function reads is found in
+  the code: the TALLY_ constants its sources use, and those of every `Type::from_env` of a
+  library crate it calls (AwsSettings, ControlSettings, StepFunctionsStarter, ...). A credential
+  given as the ARN of a secret (SECRET_ARN_VARIABLES) stands in for its plain variable; while the
+  code does not read the ARN variable yet, that is printed as pending on standard error;
+- the stream, tables and bucket each function is given resolve, through the stacks' vars and
   `!terraform.state` references, to the resources infra creates, named as the code's defaults;
-- the DynamoDB tables' names and key schemas equal aws/src/dynamodb.rs and aws/src/invoices.rs;
+- the DynamoDB tables' names and key schemas equal aws/src/dynamodb.rs and aws/src/invoices.rs,
+  and the tenants table's name, keys and TTL attribute equal control-aws/src/tenants.rs;
+- the state machines are made from exactly the ASL files tally-tenancy's test keeps equal to
+  its generator, their one template variable resolves to the onboarding Lambda, every Task state
+  invokes it through that variable, and their role may invoke nothing else; tenant-management's
+  state machine ARNs resolve to those state machines;
+- the admin API's routes are the route table of functions/tenant-management/src/routes.rs, on an
+  authorizer whose audience is the app client tenant-management checks, and the user pool holds
+  the admin group auth/src/lib.rs requires;
 - the Kinesis stream is named as the code's DEFAULT_STREAM, which the seed's boto3 producer uses;
 - the Glue tables' columns equal the Arrow schemas of schemas/src/table.rs, and their partition
   projection templates equal the layout of schemas/src/layout.rs;
@@ -31,6 +44,7 @@ What is held against what:
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -46,7 +60,38 @@ from hcl2.utils import SerializationOptions
 OPTIONAL_VARIABLES = {
     "TALLY_METERS_FILE": "unset means the default meter catalog",
     "TALLY_PLANS_FILE": "unset means the default price plans",
+    "TALLY_TENANT_ROLE_PRINCIPAL": "unset means tenant roles trust the account root",
 }
+
+# Credentials infra gives as the ARN of a Secrets Manager secret, never as a value (a value would
+# sit in the function's configuration and in Terraform's state): each ARN variable, and the plain
+# variable it stands in for. A function given the ARN variable need not be given the plain one.
+# While the code does not read the ARN variable yet, the function cannot use the credential in
+# AWS: that is reported as pending (printed, not drift), and ends by itself when the code reads it.
+SECRET_ARN_VARIABLES = {
+    # The owner's {"username", "password"}, kept and rotated by RDS, for the credential-less URL.
+    "TALLY_DATABASE_SECRET_ARN": "TALLY_DATABASE_URL",
+    # The application login's password.
+    "TALLY_APP_DATABASE_PASSWORD_SECRET_ARN": "TALLY_APP_DATABASE_PASSWORD",
+}
+
+# What the checks found pending rather than drifted (see SECRET_ARN_VARIABLES); main prints it.
+PENDING: list[str] = []
+
+# The binary whose Lambda every Task state of the onboarding state machines invokes, and the one
+# behind the admin API (DESIGN.md: functions/onboarding, functions/tenant-management).
+ONBOARDING_BINARY = "onboarding"
+ADMIN_API_BINARY = "tenant-management"
+
+# Which state machine (by its committed ASL file) each environment variable names.
+STATE_MACHINE_VARIABLES = {
+    "TALLY_ONBOARDING_STATE_MACHINE_ARN": "onboarding.asl.json",
+    "TALLY_OFFBOARDING_STATE_MACHINE_ARN": "offboarding.asl.json",
+}
+
+# Library crates whose `Type::from_env` a function may call: what such a constructor reads, the
+# function reads.
+LIBRARY_SOURCES = ["aws/src", "control-aws/src", "runtime/src", "postgres/src", "tenancy/src"]
 
 # Which code default each environment variable of a function must resolve to, by the name of the
 # Rust constant holding it.
@@ -55,6 +100,7 @@ NAME_DEFAULTS = {
     "TALLY_ROLLUPS_TABLE": "DEFAULT_ROLLUPS_TABLE",
     "TALLY_STATE_TABLE": "DEFAULT_STATE_TABLE",
     "TALLY_INVOICES_TABLE": "DEFAULT_INVOICES_TABLE",
+    "TALLY_TENANTS_TABLE": "DEFAULT_TENANTS_TABLE",
 }
 
 # The DynamoDB tables the code creates: the constant of the default name, the file whose
@@ -90,6 +136,9 @@ class Component:
     locals: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    data: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Local module calls: the module (loaded as a component) and the call's arguments.
+    modules: dict[str, tuple["Component", dict[str, Any]]] = field(default_factory=dict)
 
     def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: body for (type_, name), body in self.resources.items() if type_ == kind}
@@ -115,9 +164,17 @@ def load_component(directory: Path) -> Component:
             for type_, named in block.items():
                 for name, body in named.items():
                     component.resources[(type_, name)] = body
+        for block in document.get("data", []):
+            for type_, named in block.items():
+                for name, body in named.items():
+                    component.data[(type_, name)] = body
         for block in document.get("module", []):
             for call, arguments in block.items():
                 component.resources.update(module_resources(directory, call, arguments))
+                source = arguments.get("source", "")
+                if isinstance(source, str) and source.startswith(("./", "../")):
+                    module = load_component((directory / source).resolve())
+                    component.modules[call] = (module, arguments)
     return component
 
 
@@ -317,6 +374,8 @@ class Resolver:
             return self.var(component, parts[1])
         if parts[0] == "local" and len(parts) == 2:
             return self.resolve(component, self.components[component].locals.get(parts[1]), depth + 1)
+        if parts[0] == "module" and len(parts) == 3:
+            return self._module_output(component, parts[1], parts[2], depth)
         if len(parts) == 3 and parts[0] not in ("data", "module"):
             kind, name, attribute = parts
             body = self.components[component].resources.get((kind, name), {})
@@ -326,6 +385,22 @@ class Resolver:
                     return resolved
             return ResourceRef(component, kind, name, attribute)
         return "${" + path + "}"
+
+    def _module_output(self, component: str, call: str, output: str, depth: int) -> Any:
+        """`module.{call}.{output}`: the module's output, as a resource of the calling component
+        (module.{call}.{name}) or, for a module var, the caller's argument."""
+        module, arguments = self.components[component].modules.get(call, (None, {}))
+        value = module.outputs.get(output) if module else None
+        match = REFERENCE.match(value) if isinstance(value, str) else None
+        if not match:
+            return f"${{module.{call}.{output}}}"
+        parts = match.group(1).split(".")
+        if len(parts) == 3 and parts[0] not in ("data", "module", "var", "local"):
+            kind, name, attribute = parts
+            return ResourceRef(component, kind, f"module.{call}.{name}", attribute)
+        if parts[0] == "var" and len(parts) == 2 and parts[1] in arguments:
+            return self.resolve(component, arguments[parts[1]], depth + 1)
+        return f"${{module.{call}.{output}}}"
 
     def _template(self, component: str, template: str, depth: int) -> Any:
         """A string with ${var.x} and ${local.x} inside; rendered when every part is literal."""
@@ -385,22 +460,56 @@ def function_crates(root: Path) -> dict[str, dict[str, Any]]:
     return crates
 
 
+def rust_code(text: str) -> str:
+    """Rust source without its comments and with its string literals emptied, so that a name
+    found in it is one the code uses, not one a doc comment or a message mentions."""
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    return re.sub(r"(^|\s)//.*$", r"\1", text, flags=re.MULTILINE)
+
+
+def _settings_sources(root: Path, texts: list[str], own_types: set[str]) -> list[Path]:
+    """The library files defining the `from_env` of every `Type::from_env` the texts call, and
+    of those the found files call in turn; types the crate defines itself are its own."""
+    found: list[Path] = []
+    pending = list(texts)
+    seen: set[str] = set(own_types)
+    libraries = [path for folder in LIBRARY_SOURCES for path in sorted((root / folder).rglob("*.rs"))]
+    while pending:
+        text = rust_code(pending.pop())
+        for type_name in sorted(set(re.findall(r"\b([A-Z][A-Za-z0-9]*)::from_env\b", text)) - seen):
+            seen.add(type_name)
+            for path in libraries:
+                code = rust_code(path.read_text())
+                body = re.search(rf"\bimpl(?:<[^>]*>)?\s+{type_name}\b[^{{]*\{{", code)
+                if body and "fn from_env" in code[body.end():] and path not in found:
+                    found.append(path)
+                    pending.append(path.read_text())
+    return found
+
+
 def variables_read(root: Path, crate: dict[str, Any]) -> set[str]:
-    """The environment variables a function crate's settings read: `env::TALLY_…` constants used
-    in its sources (and in aws/src/settings.rs when it builds AwsSettings), resolved to their
-    values by the crate's own constants or runtime/src/env.rs."""
+    """The environment variables a function crate reads: every `TALLY_…` constant its sources
+    use (however imported: `env::X`, `use …::{X, Y}`, `X`), and those used by the `from_env` of
+    each library type it builds that way (AwsSettings, ControlSettings, StepFunctionsStarter,
+    ...), resolved to their values by the crate's own constants, runtime/src/env.rs or the
+    library file's; plus `env::var("TALLY_…")` literals."""
     runtime = rust_string_consts(root / "runtime/src/env.rs")
     own: dict[str, str] = {}
     texts = []
     for source in crate["sources"]:
         own.update(rust_string_consts(source))
         texts.append(source.read_text())
-    if any("AwsSettings::from_env" in text for text in texts):
-        texts.append((root / "aws/src/settings.rs").read_text())
+    own_types = {
+        name for text in texts for name in re.findall(r"\b(?:struct|enum)\s+([A-Z]\w*)", text)
+    }
+    library = {}
+    for path in _settings_sources(root, texts, own_types):
+        library.update(rust_string_consts(path))
+        texts.append(path.read_text())
     names = set()
     for text in texts:
-        for constant in re.findall(r"\benv::(TALLY_[A-Z0-9_]+)\b", text):
-            value = own.get(constant, runtime.get(constant))
+        for constant in set(re.findall(r"\b(TALLY_[A-Z0-9_]+)\b", rust_code(text))):
+            value = own.get(constant, runtime.get(constant, library.get(constant)))
             names.add(value if value is not None else f"<undefined constant {constant}>")
         names.update(re.findall(r'env::var(?:_os)?\("(TALLY_[A-Z0-9_]+)"\)', text))
     return names
@@ -409,7 +518,7 @@ def variables_read(root: Path, crate: dict[str, Any]) -> set[str]:
 def code_defaults(root: Path, crates: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
     """The default names of the code, by constant name; a constant defined in several places
     (DEFAULT_STREAM) gives every value found."""
-    sources = sorted((root / "aws/src").glob("*.rs"))
+    sources = sorted((root / "aws/src").glob("*.rs")) + sorted((root / "control-aws/src").glob("*.rs"))
     for crate in crates.values():
         sources.extend(crate["sources"])
     defaults: dict[str, set[str]] = {}
@@ -557,6 +666,7 @@ def layout_templates(root: Path) -> dict[str, str]:
 def check(root: Path) -> list[str]:
     """Every disagreement between infra/ and the code, one line each."""
     root = root.resolve()
+    PENDING.clear()
     components = load_components(root)
     stacks = load_stacks(root)
     crates = function_crates(root)
@@ -570,6 +680,9 @@ def check(root: Path) -> list[str]:
     problems += check_one_bucket(components, stacks)
     problems += check_monitoring(root, components)
     problems += check_event_source_mapping(components)
+    problems += check_tenants_table(root, components, stacks)
+    problems += check_state_machines(root, components, stacks, crates)
+    problems += check_admin_api(root, components, stacks, crates)
     return problems
 
 
@@ -761,13 +874,21 @@ def _check_environment(
     optional = component.locals.get("environment_optional", {})
     read = variables_read(root, crate)
     documented = (root / "docs/configuration.md").read_text()
-    for name in sorted(read - set(OPTIONAL_VARIABLES) - set(required)):
+    secrets = {arn: plain for arn, plain in SECRET_ARN_VARIABLES.items() if arn in required}
+    replaced = set(secrets.values())
+    ahead = {arn for arn, plain in secrets.items() if arn not in read and plain in read}
+    for arn in sorted(ahead):
+        PENDING.append(
+            f"{where}: {arn} stands in for the credentials of {secrets[arn]}, but the code does "
+            f"not read it yet: the function cannot use {secrets[arn]} in AWS until it does"
+        )
+    for name in sorted(read - set(OPTIONAL_VARIABLES) - set(required) - replaced):
         problems.append(f"{where}: the code reads {name}, which the function is not given")
-    for name in sorted((set(required) | set(optional)) - read):
+    for name in sorted((set(required) | set(optional)) - read - ahead):
         problems.append(f"{where}: sets {name}, which the code does not read")
     for name in sorted(set(optional) - set(OPTIONAL_VARIABLES)):
         problems.append(f"{where}: {name} is set only when non-empty, but the code needs it")
-    for name in sorted(set(required) | set(optional)):
+    for name in sorted((set(required) | set(optional)) - ahead):
         if f"`{name}`" not in documented:
             problems.append(f"{where}: {name} is not documented in docs/configuration.md")
     for stack in stacks:
@@ -1054,9 +1175,388 @@ def check_event_source_mapping(components: dict[str, Component]) -> list[str]:
     return problems
 
 
+# -- The control plane ------------------------------------------------------------------------------
+
+TENANTS_SOURCE = "control-aws/src/tenants.rs"
+
+
+def tenants_table_code(root: Path) -> tuple[str | None, tuple[str, str, str], str | None]:
+    """The tenants table as control-aws/src/tenants.rs creates it: its default name, (partition
+    key, sort key, attribute type) of create_table, and the TTL attribute enable_ttl turns on."""
+    text = (root / TENANTS_SOURCE).read_text()
+    consts = rust_string_consts(root / TENANTS_SOURCE)
+    body = _function_body(text, "create_table")
+    hash_keys = re.findall(r'key\("(\w+)",\s*KeyType::Hash\)', body)
+    range_keys = re.findall(r'key\("(\w+)",\s*KeyType::Range\)', body)
+    types = sorted(set(re.findall(r"ScalarAttributeType::([A-Z])\b", body)))
+    schema = (
+        hash_keys[0] if len(hash_keys) == 1 else f"<partition keys {hash_keys}>",
+        range_keys[0] if len(range_keys) == 1 else f"<sort keys {range_keys}>",
+        types[0] if len(types) == 1 else f"<attribute types {types}>",
+    )
+    ttl = re.search(r'\.attribute_name\((?:"([^"]+)"|(\w+))\)', _function_body(text, "enable_ttl"))
+    ttl_attribute = (ttl.group(1) or consts.get(ttl.group(2))) if ttl else None
+    return consts.get("DEFAULT_TENANTS_TABLE"), schema, ttl_attribute
+
+
+def check_tenants_table(
+    root: Path, components: dict[str, Component], stacks: list[Stack]
+) -> list[str]:
+    """One DynamoDB table per stack named as the code's DEFAULT_TENANTS_TABLE, with its keys and
+    its TTL on the attribute the code's idempotency keys expire by."""
+    name, schema, ttl_attribute = tenants_table_code(root)
+    if name is None:
+        return [f"{TENANTS_SOURCE}: no DEFAULT_TENANTS_TABLE"]
+    if ttl_attribute is None:
+        return [f"{TENANTS_SOURCE}: enable_ttl names no TTL attribute"]
+    problems = []
+    for stack in stacks:
+        found = _check_table(
+            components, stack, "DEFAULT_TENANTS_TABLE", name, schema, TENANTS_SOURCE
+        )
+        problems += found
+        if found:
+            continue
+        resolver = Resolver(components, stack)
+        for component in components.values():
+            for table, body in component.resources_of("aws_dynamodb_table").items():
+                if resolver.resolve(component.name, body.get("name")) != name:
+                    continue
+                ttl = first(body.get("ttl"))
+                if ttl.get("attribute_name") != ttl_attribute or ttl.get("enabled") is not True:
+                    problems.append(
+                        f"stack {stack.name}: {component.name}: table {name} has TTL {ttl}, but "
+                        f"{TENANTS_SOURCE} expires items by {ttl_attribute!r}"
+                    )
+    return problems
+
+
+ASL_TEST = "tenancy/src/state_machine/tests.rs"
+ASL_GENERATOR = "tenancy/src/state_machine.rs"
+TEMPLATEFILE = re.compile(
+    r'^\$\{templatefile\("\$\{path\.module\}/([^"]+)",\s*\{(.*)\}\)\}$', re.DOTALL
+)
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def committed_definitions(root: Path) -> tuple[Path, list[str], str]:
+    """Where tally-tenancy's test keeps the generated definitions equal to the generator: the
+    directory, the file names, and the template variable the definitions hold the function in."""
+    text = (root / ASL_TEST).read_text()
+    directory = re.search(r'\.join\("\.\./([^"]+)"\)', text)
+    names = re.findall(r'\("([\w.-]+\.asl\.json)",', text)
+    variable = rust_string_consts(root / ASL_GENERATOR).get("FUNCTION_ARN_VARIABLE", "")
+    return (root / directory.group(1)).resolve() if directory else root, names, variable
+
+
+def _template_arguments(text: str) -> dict[str, str]:
+    """`{ a = var.x, b = local.y }` of a templatefile call, each value as `${expression}`."""
+    return {
+        key: "${" + value.strip() + "}"
+        for key, value in re.findall(r"(\w+)\s*=\s*([^,}]+)", text)
+    }
+
+
+def _tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every Task state, with those inside Parallel branches and Map iterators."""
+    tasks = []
+    for name, state in states.items():
+        if state.get("Type") == "Task":
+            tasks.append((name, state))
+        for branch in state.get("Branches", []):
+            tasks += _tasks(branch.get("States", {}))
+        for inner in ("Iterator", "ItemProcessor"):
+            if inner in state:
+                tasks += _tasks(state[inner].get("States", {}))
+    return tasks
+
+
+def _lambda_of(root: Path, components: dict[str, Component], value: Any) -> str | None:
+    """The binary of the Lambda function an ARN resolves to, if it resolves to one."""
+    if not (isinstance(value, ResourceRef) and value.kind == "aws_lambda_function"):
+        return None
+    component = components[value.component]
+    body = component.resources.get(("aws_lambda_function", value.name), {})
+    return _package_binary(root, component, body)
+
+
+def check_state_machines(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    crates: dict[str, dict[str, Any]],
+) -> list[str]:
+    directory, names, variable = committed_definitions(root)
+    if not names or not variable.startswith("${"):
+        return [f"{ASL_TEST}, {ASL_GENERATOR}: no committed definitions or template variable found"]
+    variable_name = variable[2:-1]
+    problems: list[str] = []
+    machines = [
+        (component, name, body)
+        for component in components.values()
+        for name, body in component.resources_of("aws_sfn_state_machine").items()
+    ]
+    used: list[str] = []
+    files_by_machine: dict[tuple[str, str], str] = {}
+    for component, name, body in machines:
+        where = f"{component.name}: aws_sfn_state_machine.{name}"
+        match = TEMPLATEFILE.match(str(body.get("definition", "")))
+        if not match:
+            problems.append(
+                f"{where}: definition is not templatefile(\"${{path.module}}/…\", {{…}}) of a "
+                "committed ASL file"
+            )
+            continue
+        file_name, arguments = match.group(1), _template_arguments(match.group(2))
+        if component.directory.resolve() != directory or file_name not in names:
+            problems.append(
+                f"{where}: definition {component.directory.name}/{file_name} is not one of the "
+                f"committed ASL files {names} of {directory.relative_to(root)} ({ASL_TEST})"
+            )
+            continue
+        used.append(file_name)
+        files_by_machine[(component.name, name)] = file_name
+        definition = (directory / file_name).read_text()
+        placeholders = set(re.findall(r"(?<!\$)\$\{(\w+)\}", definition))
+        if set(arguments) != {variable_name} or placeholders != {variable_name}:
+            problems.append(
+                f"{where}: template variables {sorted(arguments)}, but {file_name} holds "
+                f"{sorted(placeholders)} and {ASL_GENERATOR} FUNCTION_ARN_VARIABLE is {variable}"
+            )
+            continue
+        problems += _check_tasks(file_name, definition, variable)
+        problems += _check_workflow_role(component, where, body, arguments[variable_name])
+        for stack in stacks:
+            invoked = Resolver(components, stack).resolve(component.name, arguments[variable_name])
+            binary = _lambda_of(root, components, invoked)
+            if binary != ONBOARDING_BINARY or getattr(invoked, "attribute", None) != "arn":
+                problems.append(
+                    f"stack {stack.name}: {where}: {variable_name} resolves to {invoked!r}, not "
+                    f"the ARN of the {ONBOARDING_BINARY} Lambda"
+                )
+    if sorted(used) != sorted(names) and not problems:
+        problems.append(f"the state machines use {sorted(used)}, but the committed files are {sorted(names)}")
+    problems += _check_state_machine_variables(components, stacks, files_by_machine)
+    return problems
+
+
+def _check_tasks(file_name: str, definition: str, variable: str) -> list[str]:
+    """Every Task invokes the function through the template variable, and only through it."""
+    problems = []
+    document = json.loads(definition)
+    tasks = _tasks(document.get("States", {}))
+    if not tasks:
+        problems.append(f"{file_name}: no Task state")
+    for name, state in tasks:
+        resource = state.get("Resource")
+        function = (state.get("Parameters") or {}).get("FunctionName")
+        if resource in (LAMBDA_INVOKE, f"{LAMBDA_INVOKE}.waitForTaskToken") and function == variable:
+            continue
+        if resource == variable and function is None:
+            continue
+        problems.append(
+            f"{file_name}: Task {name} has Resource {resource!r} and FunctionName {function!r}, "
+            f"not the onboarding function {variable}"
+        )
+    return problems
+
+
+def _check_workflow_role(
+    component: Component, where: str, body: dict[str, Any], function: str
+) -> list[str]:
+    """The state machine's role may invoke the onboarding function (or its versions) and no
+    other function, and has no managed policy."""
+    role = REFERENCE.match(str(body.get("role_arn", "")))
+    parts = role.group(1).split(".") if role else []
+    if len(parts) != 3 or parts[0] != "aws_iam_role" or parts[2] != "arn":
+        return [f"{where}: role_arn {body.get('role_arn')!r} is not a role of the component"]
+    role_name = parts[1]
+    problems = []
+    allowed = {function, function[:-1] + "}:*"}
+    for kind in ("aws_iam_role_policy_attachment", "aws_iam_role_policy"):
+        for name, attached in component.resources_of(kind).items():
+            if f"aws_iam_role.{role_name}." not in str(attached.get("role")):
+                continue
+            if kind == "aws_iam_role_policy_attachment":
+                problems.append(f"{where}: the role also holds {attached.get('policy_arn')}")
+                continue
+            document = REFERENCE.match(str(attached.get("policy")))
+            doc_parts = document.group(1).split(".") if document else []
+            statements = first(
+                component.data.get(("aws_iam_policy_document", doc_parts[2] if len(doc_parts) == 4 else ""))
+            ).get("statement") if len(doc_parts) == 4 else None
+            if statements is None:
+                problems.append(f"{where}: cannot read the role's policy {attached.get('policy')!r}")
+                continue
+            for statement in statements:
+                actions = statement.get("actions", [])
+                if statement.get("effect", "Allow") != "Allow":
+                    continue
+                if not any(action == "*" or action.startswith("lambda:") for action in actions):
+                    continue
+                resources = statement.get("resources", [])
+                if set(actions) != {"lambda:InvokeFunction"} or not set(resources) <= allowed:
+                    problems.append(
+                        f"{where}: the role may {actions} on {resources}, not only "
+                        f"lambda:InvokeFunction on the onboarding function {function}"
+                    )
+    return problems
+
+
+def _check_state_machine_variables(
+    components: dict[str, Component],
+    stacks: list[Stack],
+    files_by_machine: dict[tuple[str, str], str],
+) -> list[str]:
+    """A function given a state machine's ARN is given the one made from that workflow's file."""
+    problems = []
+    for component, resource, _ in lambda_functions(components):
+        required = component.locals.get("environment_required", {})
+        for variable, file_name in STATE_MACHINE_VARIABLES.items():
+            if variable not in required:
+                continue
+            for stack in stacks:
+                value = Resolver(components, stack).resolve(component.name, required[variable])
+                found = (
+                    files_by_machine.get((value.component, value.name))
+                    if isinstance(value, ResourceRef)
+                    and value.kind == "aws_sfn_state_machine"
+                    and value.attribute == "arn"
+                    else None
+                )
+                if found != file_name:
+                    problems.append(
+                        f"stack {stack.name}: {component.name}: {variable} resolves to {value!r}, "
+                        f"not the ARN of the state machine made from {file_name}"
+                    )
+    return problems
+
+
+ROUTES_SOURCE = "functions/tenant-management/src/routes.rs"
+ADMIN_GROUP_SOURCE = "auth/src/lib.rs"
+
+
+def admin_routes_code(root: Path) -> set[str]:
+    """`METHOD /path` of every route of the admin API's route table (ROUTES)."""
+    text = (root / ROUTES_SOURCE).read_text()
+    consts = dict(re.findall(r'const ([A-Z0-9_]+): &str = "([^"]*)";', text))
+    table = re.search(r"pub const ROUTES: &\[Route\] = &\[(.*?)\n\];", text, re.DOTALL)
+    routes = set()
+    for method, literal, constant in re.findall(
+        r'route\(\s*"([A-Z]+)",\s*(?:"([^"]*)"|([A-Z0-9_]+)),', table.group(1) if table else ""
+    ):
+        routes.add(f"{method} {literal or consts.get(constant, f'<{constant}>')}")
+    return routes
+
+
+def _route_keys(component: Component, body: dict[str, Any]) -> list[str]:
+    """The route keys of a route resource: its route_key, or each of the for_each local list."""
+    key = body.get("route_key")
+    each = re.fullmatch(r"\$\{toset\(local\.(\w+)\)\}", str(body.get("for_each", "")))
+    if key == "${each.value}" and each:
+        return list(component.locals.get(each.group(1), []))
+    return [key] if isinstance(key, str) else []
+
+
+def check_admin_api(
+    root: Path,
+    components: dict[str, Component],
+    stacks: list[Stack],
+    crates: dict[str, dict[str, Any]],
+) -> list[str]:
+    """The HTTP API routes exactly the admin route table to the tenant-management Lambda, behind
+    a JWT authorizer whose audience is the app client the function checks, in the user pool that
+    holds the admin group."""
+    expected = admin_routes_code(root)
+    admin = [
+        (component, body)
+        for component, _, body in lambda_functions(components)
+        if _package_binary(root, component, body) == ADMIN_API_BINARY
+    ]
+    if not expected:
+        return [f"{ROUTES_SOURCE}: no ROUTES found"]
+    if len(admin) != 1:
+        return [f"{len(admin)} Lambda components deploy {ADMIN_API_BINARY}; expected one"]
+    function_component, _ = admin[0]
+    required = function_component.locals.get("environment_required", {})
+    admin_group = rust_string_consts(root / ADMIN_GROUP_SOURCE).get("ADMIN_GROUP")
+    problems = []
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        routed: list[str] = []
+        for component in components.values():
+            for name, integration in component.resources_of("aws_apigatewayv2_integration").items():
+                target = resolver.resolve(component.name, integration.get("integration_uri"))
+                if not (
+                    isinstance(target, ResourceRef)
+                    and target.component == function_component.name
+                    and target.kind == "aws_lambda_function"
+                    and target.attribute == "invoke_arn"
+                ):
+                    continue
+                for route_name, route in component.resources_of("aws_apigatewayv2_route").items():
+                    if route.get("target") != f"integrations/${{aws_apigatewayv2_integration.{name}.id}}":
+                        continue
+                    keys = _route_keys(component, route)
+                    routed += keys
+                    problems += _check_admin_authorizer(
+                        component, stack, resolver, route_name, route,
+                        required.get("TALLY_APP_CLIENT_ID"), function_component.name,
+                    )
+        if set(routed) != expected:
+            problems.append(
+                f"stack {stack.name}: the HTTP API routes {sorted(set(routed) - expected)} to "
+                f"{ADMIN_API_BINARY}, which {ROUTES_SOURCE} does not serve, and misses "
+                f"{sorted(expected - set(routed))}, which it does"
+            )
+        elif len(routed) != len(expected):
+            problems.append(f"stack {stack.name}: an admin route is routed twice: {sorted(routed)}")
+        pool = resolver.resolve(function_component.name, required.get("TALLY_USER_POOL_ID"))
+        if isinstance(pool, ResourceRef) and pool.kind == "aws_cognito_user_pool":
+            groups = [
+                group.get("name")
+                for group in components[pool.component].resources_of("aws_cognito_user_group").values()
+                if group.get("user_pool_id") == f"${{aws_cognito_user_pool.{pool.name}.id}}"
+            ]
+            if admin_group not in groups:
+                problems.append(
+                    f"stack {stack.name}: {pool.component}: the user pool {pool.name} has groups "
+                    f"{groups}, not {ADMIN_GROUP_SOURCE} ADMIN_GROUP {admin_group!r}"
+                )
+    return problems
+
+
+def _check_admin_authorizer(
+    component: Component,
+    stack: Stack,
+    resolver: Resolver,
+    route_name: str,
+    route: dict[str, Any],
+    app_client: Any,
+    function_component: str,
+) -> list[str]:
+    where = f"stack {stack.name}: {component.name}: aws_apigatewayv2_route.{route_name}"
+    reference = re.fullmatch(r"\$\{aws_apigatewayv2_authorizer\.(\w+)\.id\}", str(route.get("authorizer_id")))
+    if route.get("authorization_type") != "JWT" or not reference:
+        return [f"{where}: admin routes need a JWT authorizer of the component"]
+    authorizer = component.resources.get(("aws_apigatewayv2_authorizer", reference.group(1)), {})
+    audience = first(authorizer.get("jwt_configuration")).get("audience")
+    audience = audience if isinstance(audience, list) else [audience]
+    resolved = [resolver.resolve(component.name, item) for item in audience]
+    wanted = resolver.resolve(function_component, app_client)
+    if app_client is None or resolved != [wanted]:
+        return [
+            f"{where}: the authorizer's audience resolves to {resolved}, but {function_component}'s "
+            f"TALLY_APP_CLIENT_ID to {wanted!r}"
+        ]
+    return []
+
+
 def main(arguments: list[str]) -> int:
     root = Path(arguments[0]) if arguments else Path(__file__).resolve().parents[2]
     problems = check(root)
+    for pending in PENDING:
+        print(f"pending: {pending}", file=sys.stderr)
     for problem in problems:
         print(problem)
     if problems:

@@ -1,7 +1,8 @@
 # One Lambda function of functions/ as the components deploy it: a key of its own (environment,
 # logs and whatever queue the caller encrypts with it), its log group, its execution role (the
-# caller's statements plus the function key and the log group), X-Ray and the function itself:
-# cargo-lambda's bootstrap on provided.al2023 for arm64.
+# caller's statements plus the function key and the log group), X-Ray, the network interfaces of
+# a function placed in a VPC, and the function itself: cargo-lambda's bootstrap on
+# provided.al2023 for arm64.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -95,9 +96,17 @@ resource "aws_iam_role_policy_attachment" "xray" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
 }
 
+# A function in a VPC (onboarding, which reaches the shared PostgreSQL) creates and deletes its
+# network interfaces with its own role.
+resource "aws_iam_role_policy_attachment" "vpc_access" {
+  count      = length(var.vpc_subnet_ids) > 0 ? 1 : 0
+  role       = aws_iam_role.function.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
 resource "aws_lambda_function" "function" {
-  #checkov:skip=CKV_AWS_116:A function dead-letter queue only receives failed asynchronous invocations. usage-consumer is invoked synchronously by its event source mapping (batches given up on go to the mapping's on-failure destination) and usage-ingest by API Gateway (every error is the HTTP response); invoice-generator, invoked asynchronously by its schedules, passes dead_letter_target_arn.
-  #checkov:skip=CKV_AWS_117:The functions reach only Kinesis, S3, DynamoDB and CloudWatch, over their public endpoints with IAM and TLS; they need no private network, and a VPC would add NAT gateways or interface endpoints.
+  #checkov:skip=CKV_AWS_116:A function dead-letter queue only receives failed asynchronous invocations. usage-consumer is invoked synchronously by its event source mapping (batches given up on go to the mapping's on-failure destination), usage-ingest and tenant-management by API Gateway (every error is the HTTP response) and onboarding by Step Functions (lambda:invoke waits for the answer; errors go to the state's Retry and Catch); invoice-generator, invoked asynchronously by its schedules, passes dead_letter_target_arn.
+  #checkov:skip=CKV_AWS_117:Only onboarding needs a private network (the shared PostgreSQL) and passes vpc_subnet_ids; the other functions reach only AWS APIs (Kinesis, S3, DynamoDB, Step Functions, CloudWatch) over their public endpoints with IAM and TLS, where a VPC would add NAT gateways or interface endpoints and nothing else.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step in the release pipeline, neither of which exists yet; the package is built by scripts/package-lambdas.
   function_name                  = var.function_name
   description                    = var.description
@@ -114,6 +123,14 @@ resource "aws_lambda_function" "function" {
 
   environment {
     variables = var.environment
+  }
+
+  dynamic "vpc_config" {
+    for_each = length(var.vpc_subnet_ids) > 0 ? [var.vpc_subnet_ids] : []
+    content {
+      subnet_ids         = vpc_config.value
+      security_group_ids = var.vpc_security_group_ids
+    }
   }
 
   dynamic "dead_letter_config" {
@@ -134,5 +151,9 @@ resource "aws_lambda_function" "function" {
     mode = "Active"
   }
 
-  depends_on = [aws_iam_role_policy.function, aws_cloudwatch_log_group.function]
+  depends_on = [
+    aws_iam_role_policy.function,
+    aws_iam_role_policy_attachment.vpc_access,
+    aws_cloudwatch_log_group.function,
+  ]
 }

@@ -88,3 +88,19 @@ variable "dead_letter_target_arn" {
   type        = string
   default     = null
 }
+
+variable "vpc_subnet_ids" {
+  description = "Private subnets to place the function in (its network interfaces); empty for a function that reaches only AWS APIs."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the function's network interfaces, with vpc_subnet_ids."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = length(var.vpc_security_group_ids) <= 5
+    error_message = "A Lambda function takes at most 5 security groups."
+  }
+}

@@ -1,6 +1,11 @@
-# The HTTP API in front of usage-ingest: POST /v1/events, authorized by a JWT from the shared
-# Cognito user pool with the events.write scope. No custom domain yet: producers use the API's
-# execute-api endpoint (output events_url).
+# The HTTP API of Tally, on the shared Cognito user pool's JWTs:
+# - POST /v1/events in front of usage-ingest, for producers' client-credentials tokens with the
+#   events.write scope;
+# - the admin API in front of tenant-management: every route of its route table
+#   (functions/tenant-management/src/routes.rs ROUTES, held equal by tests/infra/drift.py), for
+#   tokens of the admin app client. API Gateway checks the issuer, audience and expiry; the
+#   function checks them again and requires the tally-admins group.
+# No custom domain yet: clients use the API's execute-api endpoint (outputs events_url, admin_url).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -10,6 +15,20 @@ locals {
   account_id     = data.aws_caller_identity.current.account_id
   partition      = data.aws_partition.current.partition
   log_group_name = "/aws/apigateway/${var.api_name}"
+  # The admin API's routes: exactly the route table of tenant-management, so a path it does not
+  # serve never reaches it (API Gateway answers 404).
+  admin_routes = [
+    "GET /admin/openapi.json",
+    "POST /admin/tenants",
+    "GET /admin/tenants",
+    "GET /admin/tenants/{id}",
+    "PATCH /admin/tenants/{id}",
+    "DELETE /admin/tenants/{id}",
+    "POST /admin/tenants/{id}/suspend",
+    "POST /admin/tenants/{id}/activate",
+    "POST /admin/tenants/{id}/onboard",
+    "GET /admin/tenants/{id}/audit",
+  ]
 }
 
 resource "aws_kms_key" "access_logs" {
@@ -56,7 +75,7 @@ resource "aws_cloudwatch_log_group" "access_logs" {
 resource "aws_apigatewayv2_api" "usage" {
   name          = var.api_name
   protocol_type = "HTTP"
-  description   = "Tally usage events: POST /v1/events"
+  description   = "Tally: usage events (POST /v1/events) and the admin API (/admin/tenants)"
 }
 
 resource "aws_apigatewayv2_authorizer" "producers" {
@@ -86,6 +105,38 @@ resource "aws_apigatewayv2_route" "post_events" {
   authorization_type   = "JWT"
   authorizer_id        = aws_apigatewayv2_authorizer.producers.id
   authorization_scopes = [var.events_write_scope]
+}
+
+# A second authorizer on the same pool, for the admin app client only: a producer's token is
+# refused at the admin routes, an operator's at the events route (which also needs a scope that
+# user tokens do not carry).
+resource "aws_apigatewayv2_authorizer" "admins" {
+  api_id           = aws_apigatewayv2_api.usage.id
+  name             = "cognito-admins"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer_url
+    audience = [var.admin_client_id]
+  }
+}
+
+resource "aws_apigatewayv2_integration" "tenant_management" {
+  api_id                 = aws_apigatewayv2_api.usage.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = var.tenant_management_invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 30000
+}
+
+resource "aws_apigatewayv2_route" "admin" {
+  for_each           = toset(local.admin_routes)
+  api_id             = aws_apigatewayv2_api.usage.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.tenant_management.id}"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.admins.id
 }
 
 resource "aws_apigatewayv2_stage" "default" {
@@ -122,4 +173,12 @@ resource "aws_lambda_permission" "api_invokes_ingest" {
   function_name = var.ingest_function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.usage.execution_arn}/*/POST/v1/events"
+}
+
+resource "aws_lambda_permission" "api_invokes_tenant_management" {
+  statement_id  = "AllowInvokeFromApiGateway"
+  action        = "lambda:InvokeFunction"
+  function_name = var.tenant_management_function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.usage.execution_arn}/*/*/admin/*"
 }

@@ -36,6 +36,16 @@ variable "ingest_invoke_arn" {
   type        = string
 }
 
+variable "tenant_management_function_name" {
+  description = "The tenant-management function (lambda-tenant-management's function_name)."
+  type        = string
+}
+
+variable "tenant_management_invoke_arn" {
+  description = "The tenant-management function's invoke ARN (lambda-tenant-management's invoke_arn)."
+  type        = string
+}
+
 variable "jwt_issuer_url" {
   description = "Issuer of the access tokens (cognito's issuer_url)."
   type        = string
@@ -44,6 +54,11 @@ variable "jwt_issuer_url" {
 variable "jwt_audience" {
   description = "Client ids whose tokens are accepted (cognito's producer_client_id). Cognito access tokens carry the client id in client_id, which HTTP API JWT authorizers match against this list."
   type        = list(string)
+}
+
+variable "admin_client_id" {
+  description = "The admin app client, the only audience the admin routes accept (cognito's admin_client_id)."
+  type        = string
 }
 
 variable "events_write_scope" {

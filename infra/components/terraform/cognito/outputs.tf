@@ -27,3 +27,13 @@ output "events_write_scope" {
   description = "The OAuth scope POST /v1/events requires."
   value       = local.events_write_scope
 }
+
+output "admin_client_id" {
+  description = "The admin app client: the audience of admin API tokens (TALLY_APP_CLIENT_ID of tenant-management)."
+  value       = aws_cognito_user_pool_client.admin.id
+}
+
+output "admin_group_name" {
+  description = "The group whose members may use the admin API."
+  value       = aws_cognito_user_group.admins.name
+}

@@ -47,3 +47,23 @@ variable "access_token_validity_minutes" {
     error_message = "access_token_validity_minutes must be between 5 and 1440."
   }
 }
+
+variable "admin_token_validity_minutes" {
+  description = "Lifetime of an operator's access and ID tokens for the admin API."
+  type        = number
+  default     = 60
+  validation {
+    condition     = var.admin_token_validity_minutes >= 5 && var.admin_token_validity_minutes <= 1440
+    error_message = "admin_token_validity_minutes must be between 5 and 1440."
+  }
+}
+
+variable "admin_refresh_token_validity_hours" {
+  description = "Lifetime of an operator's refresh token: how long a sign-in lasts."
+  type        = number
+  default     = 12
+  validation {
+    condition     = var.admin_refresh_token_validity_hours >= 1 && var.admin_refresh_token_validity_hours <= 87600
+    error_message = "admin_refresh_token_validity_hours must be between 1 and 87600."
+  }
+}

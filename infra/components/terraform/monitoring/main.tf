@@ -1,4 +1,5 @@
-# Alarms and the dashboard of the data plane. Alarms notify one encrypted SNS topic. The
+# Alarms and the dashboard of the data plane and the control plane. Alarms notify one encrypted
+# SNS topic. The
 # dashboard shows the consumer's per-tenant EMF figures (namespace Tally, dimension stream:
 # Accepted, Duplicates, Rejected, Late; functions/usage-consumer/src/lib.rs) summed over tenants,
 # and a Logs Insights table of the same figures by tenant_id, which the EMF lines carry as a
@@ -19,9 +20,25 @@ locals {
   emf_metrics       = ["Accepted", "Duplicates", "Rejected", "Late"]
 
   functions = {
-    consumer = var.consumer_function_name
-    ingest   = var.ingest_function_name
-    invoices = var.invoice_generator_function_name
+    consumer          = var.consumer_function_name
+    ingest            = var.ingest_function_name
+    invoices          = var.invoice_generator_function_name
+    tenant_management = var.tenant_management_function_name
+    onboarding        = var.onboarding_function_name
+  }
+  # The control plane's workflows: an execution that failed, timed out or was aborted left a
+  # tenant in onboarding_failed or half offboarded (the state machine compensated what it could).
+  workflows = {
+    onboarding  = var.onboarding_state_machine_arn
+    offboarding = var.offboarding_state_machine_arn
+  }
+  workflow_alarms = {
+    for pair in setproduct(keys(local.workflows), ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) :
+    "${pair[0]}-${pair[1]}" => {
+      workflow = pair[0]
+      arn      = local.workflows[pair[0]]
+      metric   = pair[1]
+    }
   }
   # Queues that hold work which did not happen: any message is an alarm.
   queues = {
@@ -29,10 +46,15 @@ locals {
     (var.invoice_dead_letter_queue_name)   = "An invoice run failed after its retries; the message holds its request. Run it again (docs/deploy.md)."
     (var.schedules_undelivered_queue_name) = "EventBridge Scheduler could not invoke the invoice generator; the message holds the request."
   }
+  tables = {
+    rollups = var.rollups_table_name
+    state   = var.state_table_name
+    tenants = var.tenants_table_name
+  }
   table_throttles = {
-    for pair in setproduct(["rollups", "state"], ["ReadThrottleEvents", "WriteThrottleEvents"]) :
+    for pair in setproduct(keys(local.tables), ["ReadThrottleEvents", "WriteThrottleEvents"]) :
     "${pair[0]}-${pair[1]}" => {
-      table  = pair[0] == "rollups" ? var.rollups_table_name : var.state_table_name
+      table  = local.tables[pair[0]]
       metric = pair[1]
     }
   }
@@ -154,7 +176,7 @@ resource "aws_cloudwatch_metric_alarm" "queue_depth" {
 resource "aws_cloudwatch_metric_alarm" "table_throttles" {
   for_each            = local.table_throttles
   alarm_name          = "${each.value.table}-${each.value.metric}"
-  alarm_description   = "DynamoDB throttled requests on ${each.value.table}; the consumer retries the tenant's batch, and its iterator age grows."
+  alarm_description   = "DynamoDB throttled requests on ${each.value.table}; the consumer retries the tenant's batch (its iterator age grows), the admin API answers 503, an onboarding step retries."
   namespace           = "AWS/DynamoDB"
   metric_name         = each.value.metric
   dimensions          = { TableName = each.value.table }
@@ -185,9 +207,59 @@ resource "aws_cloudwatch_metric_alarm" "stream_write_throttles" {
   ok_actions          = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "workflow_failures" {
+  for_each            = local.workflow_alarms
+  alarm_name          = "tally-${each.value.workflow}-${each.value.metric}"
+  alarm_description   = "A ${each.value.workflow} execution ended badly (${each.value.metric}). Find it with aws stepfunctions list-executions --status-filter FAILED (or TIMED_OUT, ABORTED), read its failed step in describe-execution, and see the tenant's status and audit log (GET /admin/tenants/{id}, .../audit); docs/deploy.md."
+  namespace           = "AWS/States"
+  metric_name         = each.value.metric
+  dimensions          = { StateMachineArn = each.value.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "database_cpu" {
+  alarm_name          = "${var.database_instance_identifier}-cpu"
+  alarm_description   = "The shared PostgreSQL has been busy for 15 minutes: see its Performance Insights for the statements, and consider a larger instance class (rds-shared)."
+  namespace           = "AWS/RDS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { DBInstanceIdentifier = var.database_instance_identifier }
+  statistic           = "Average"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "database_storage" {
+  alarm_name          = "${var.database_instance_identifier}-free-storage"
+  alarm_description   = "The shared PostgreSQL has less than ${var.database_free_storage_threshold_gb} GB free; storage autoscaling stops at rds-shared's max_allocated_storage_gb."
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeStorageSpace"
+  dimensions          = { DBInstanceIdentifier = var.database_instance_identifier }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.database_free_storage_threshold_gb * 1024 * 1024 * 1024
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "api_server_errors" {
   alarm_name          = "${var.api_id}-5xx"
-  alarm_description   = "POST /v1/events answered 5xx (the ingest function failed or timed out)."
+  alarm_description   = "The HTTP API answered 5xx: POST /v1/events (the ingest function) or the admin API (tenant-management) failed or timed out."
   namespace           = "AWS/ApiGateway"
   metric_name         = "5xx"
   dimensions          = { ApiId = var.api_id, Stage = var.api_stage_name }
@@ -271,12 +343,12 @@ resource "aws_cloudwatch_dashboard" "tally" {
           view   = "timeSeries"
           stat   = "Sum"
           period = 300
-          metrics = flatten([
-            for function in values(local.functions) : [
-              ["AWS/Lambda", "Errors", "FunctionName", function],
-              ["AWS/Lambda", "Throttles", "FunctionName", function],
-            ]
-          ])
+          # One metric array per (function, metric): setproduct, not flatten, which would also
+          # flatten the metric arrays themselves into one list of strings.
+          metrics = [
+            for pair in setproduct(values(local.functions), ["Errors", "Throttles"]) :
+            ["AWS/Lambda", pair[1], "FunctionName", pair[0]]
+          ]
         }
       },
       {
@@ -345,13 +417,13 @@ resource "aws_cloudwatch_dashboard" "tally" {
           view   = "timeSeries"
           stat   = "Sum"
           period = 300
-          metrics = flatten([
-            for table in [var.rollups_table_name, var.state_table_name] : [
-              ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table],
-              ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", table],
-              ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", table],
-            ]
-          ])
+          metrics = [
+            for pair in setproduct(
+              [var.rollups_table_name, var.state_table_name, var.tenants_table_name],
+              ["ConsumedWriteCapacityUnits", "WriteThrottleEvents", "ReadThrottleEvents"],
+            ) :
+            ["AWS/DynamoDB", pair[1], "TableName", pair[0]]
+          ]
         }
       },
       {
@@ -388,6 +460,27 @@ resource "aws_cloudwatch_dashboard" "tally" {
             | stats count(*) as requests, sum(events) as events, sum(accepted) as accepted, sum(refused) as refused, sum(failed) as failed by status
             | sort requests desc
           QUERY
+        }
+      },
+      {
+        type   = "metric"
+        x      = 0
+        y      = 32
+        width  = 24
+        height = 6
+        properties = {
+          title  = "Onboarding and offboarding executions"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 300
+          metrics = [
+            for pair in setproduct(
+              keys(local.workflows),
+              ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"],
+            ) :
+            ["AWS/States", pair[1], "StateMachineArn", local.workflows[pair[0]], { label = "${pair[0]} ${pair[1]}" }]
+          ]
         }
       },
     ]

@@ -60,6 +60,26 @@ variable "schedules_undelivered_queue_name" {
   type        = string
 }
 
+variable "tenant_management_function_name" {
+  description = "The tenant-management function (lambda-tenant-management's function_name)."
+  type        = string
+}
+
+variable "onboarding_function_name" {
+  description = "The onboarding function (lambda-onboarding's function_name)."
+  type        = string
+}
+
+variable "onboarding_state_machine_arn" {
+  description = "The onboarding workflow (step-functions-onboarding's onboarding_state_machine_arn)."
+  type        = string
+}
+
+variable "offboarding_state_machine_arn" {
+  description = "The offboarding workflow (step-functions-onboarding's offboarding_state_machine_arn)."
+  type        = string
+}
+
 variable "stream_name" {
   description = "The usage stream (usage-stream's stream_name); also the `stream` dimension of the consumer's EMF metrics."
   type        = string
@@ -73,6 +93,22 @@ variable "rollups_table_name" {
 variable "state_table_name" {
   description = "The ledger table (metering-tables' state_table_name)."
   type        = string
+}
+
+variable "tenants_table_name" {
+  description = "The tenants table (tenant-management-db's tenants_table_name)."
+  type        = string
+}
+
+variable "database_instance_identifier" {
+  description = "The shared PostgreSQL (rds-shared's instance_identifier)."
+  type        = string
+}
+
+variable "database_free_storage_threshold_gb" {
+  description = "Alarm when the shared PostgreSQL has less free storage than this."
+  type        = number
+  default     = 5
 }
 
 variable "api_id" {
