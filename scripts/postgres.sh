@@ -7,7 +7,8 @@
 #
 # Typical use:
 #   url="$(scripts/postgres.sh start target/postgres)"
-#   TALLY_TEST_DATABASE_URL="$url" cargo test -p tally-postgres -- --include-ignored
+#   TALLY_TEST_DATABASE_URL="$url" TALLY_TEST_DATABASE_CA_FILE=target/postgres/ca.crt \
+#     cargo test -p tally-postgres -- --include-ignored
 #   scripts/postgres.sh stop target/postgres
 #
 # `start`:
@@ -18,17 +19,29 @@
 #     127.0.0.1 only. Durability is off (fsync, full_page_writes): this data is disposable;
 #   - as root (initdb and pg_ctl refuse to run as root) runs them as the `postgres` system user,
 #     creating it if missing, and hands DIR to it;
+#   - turns TLS on, with non-TLS connections still allowed: makes a throwaway CA (DIR/ca.crt,
+#     DIR/ca.key) and a server certificate it signs for 127.0.0.1 and localhost (DIR/server.crt,
+#     DIR/server.key) when they are missing or expire within a day, and names them on the
+#     server's command line, so a DIR made before TLS gains it on its next start. Prints the CA's
+#     path on stderr; clients verify with sslmode=verify-full and sslrootcert=DIR/ca.crt. Without
+#     openssl, starts without TLS and says so;
 #   - picks a free loopback port, starts the server, waits until it accepts connections, and
 #     prints the admin URL as the only line on stdout. Everything else goes to stderr; the
-#     server's log is DIR/postgres.log. If a server is already running in DIR, prints its URL.
+#     server's log is DIR/postgres.log. If a server is already running in DIR, prints its URL
+#     and whether it has TLS (one started before TLS support keeps running without).
 #
-# Needs: bash, and python3 or bash's /dev/tcp to find a free port.
+# Needs: bash, and python3 or bash's /dev/tcp to find a free port; openssl for TLS.
 set -euo pipefail
 
 readonly max_start_attempts=3
 readonly ready_timeout_secs=60
 # Unix socket paths are limited to 107 bytes; the socket file name adds about 20.
 readonly max_socket_dir_bytes=80
+# The test CA and server certificate: valid long enough for any test run, and made again when
+# they expire within a day.
+readonly ca_validity_days=3650
+readonly server_validity_days=825
+readonly min_remaining_validity_secs=86400
 
 log() {
     printf 'postgres.sh: %s\n' "$*" >&2
@@ -40,7 +53,7 @@ die() {
 }
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,12p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -143,6 +156,82 @@ host    all   all   127.0.0.1/32   trust
 EOF
 }
 
+# Runs openssl as the cluster's owner, showing what it says on stderr only when it fails.
+cluster_openssl() {
+    local errors
+    if ! errors="$(as_cluster_owner openssl "$@" 2>&1 >/dev/null)"; then
+        printf '%s\n' "$errors" >&2
+        return 1
+    fi
+}
+
+# Whether the PEM certificate FILE exists and stays valid for at least another day.
+certificate_is_fresh() {
+    local file="$1"
+    [[ -f "$file" ]] &&
+        openssl x509 -in "$file" -noout -checkend "$min_remaining_validity_secs" >/dev/null 2>&1
+}
+
+# Makes DIR/ca.{crt,key} and DIR/server.{crt,key} unless present and fresh, as the cluster's
+# owner (the server refuses a key file that others can read).
+ensure_certificates() {
+    local dir="$1" serial
+    if ! certificate_is_fresh "$dir/ca.crt" || [[ ! -f "$dir/ca.key" ]]; then
+        log "creating a throwaway CA: $dir/ca.crt"
+        # A new CA invalidates the server certificate the old one signed.
+        rm -f -- "$dir/server.crt" "$dir/server.key"
+        cluster_openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$dir/ca.key" -out "$dir/ca.crt" -days "$ca_validity_days" \
+            -subj "/CN=Tally throwaway test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" || return 1
+    fi
+    if ! certificate_is_fresh "$dir/server.crt" || [[ ! -f "$dir/server.key" ]]; then
+        log "creating the server certificate for 127.0.0.1 and localhost: $dir/server.crt"
+        cluster_openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=localhost" || return 1
+        # The extensions rustls (webpki) requires of a server certificate; the names are the
+        # ones the server answers as.
+        printf '%s\n' "basicConstraints = critical, CA:FALSE" \
+            "keyUsage = critical, digitalSignature" "extendedKeyUsage = serverAuth" \
+            "subjectAltName = IP:127.0.0.1, DNS:localhost" |
+            as_cluster_owner tee "$dir/server.ext" >/dev/null
+        serial="0x$(openssl rand -hex 16)"
+        cluster_openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+            -set_serial "$serial" -days "$server_validity_days" -extfile "$dir/server.ext" \
+            -out "$dir/server.crt" || return 1
+        rm -f -- "$dir/server.csr" "$dir/server.ext"
+    fi
+    as_cluster_owner chmod 600 -- "$dir/ca.key" "$dir/server.key"
+}
+
+# Prints the server options that turn TLS on with DIR's certificates, or nothing (saying why on
+# stderr) when there is no openssl to make them. The paths are relative to the data directory,
+# DIR/data, so the options hold no space whatever DIR is.
+tls_options() {
+    local dir="$1"
+    if ! command -v openssl >/dev/null; then
+        log "openssl not found: starting without TLS"
+        return 0
+    fi
+    if ! ensure_certificates "$dir"; then
+        log "could not create the TLS certificates in $dir: starting without TLS"
+        return 0
+    fi
+    printf '%s\n' "-c ssl=on -c ssl_cert_file=../server.crt -c ssl_key_file=../server.key"
+}
+
+# Says on stderr whether the server running in DIR has TLS, from the options it was started
+# with; WHEN_OFF is added to the message when it has not.
+report_tls() {
+    local dir="$1" when_off="$2"
+    if grep -q -- 'ssl=on' "$dir/data/postmaster.opts" 2>/dev/null; then
+        log "TLS is on (connections without TLS are allowed too); CA certificate: $dir/ca.crt"
+    else
+        log "TLS is off$when_off"
+    fi
+}
+
 is_running() {
     local bin_dir="$1" dir="$2"
     [[ -f "$dir/data/PG_VERSION" ]] &&
@@ -160,7 +249,7 @@ wait_ready() {
 }
 
 start() {
-    local dir="$1" bin_dir port attempt
+    local dir="$1" bin_dir port attempt tls
     bin_dir="$(find_bin_dir)" || { install_postgres && bin_dir="$(find_bin_dir)"; } ||
         die "initdb/pg_ctl still not found after installing postgresql"
     mkdir -p -- "$dir"
@@ -170,18 +259,21 @@ start() {
     init_cluster "$bin_dir" "$dir"
     if is_running "$bin_dir" "$dir" && [[ -f "$dir/port" ]]; then
         log "a server is already running in $dir"
+        report_tls "$dir" " (the server was started without it: stop and start it to turn TLS on)"
         printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$(cat -- "$dir/port")"
         return 0
     fi
+    tls="$(tls_options "$dir")"
     for attempt in $(seq 1 "$max_start_attempts"); do
         port="$(free_port)"
         log "starting PostgreSQL from $bin_dir on 127.0.0.1:$port (attempt $attempt)"
         # Another process may take the port between the probe and the start: then try another.
         if (cd -- "$dir" && as_cluster_owner "$bin_dir/pg_ctl" --pgdata="$dir/data" \
-            --log="$dir/postgres.log" --options="-p $port" --wait --timeout="$ready_timeout_secs" \
-            start >&2); then
+            --log="$dir/postgres.log" --options="-p $port $tls" --wait \
+            --timeout="$ready_timeout_secs" start >&2); then
             printf '%s\n' "$port" >"$dir/port"
             wait_ready "$bin_dir" "$port"
+            report_tls "$dir" ""
             printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$port"
             return 0
         fi

@@ -24,6 +24,51 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
 
+    /// The connection URL's `sslmode` is none of libpq's: `disable`, `allow`, `prefer`,
+    /// `require`, `verify-ca`, `verify-full`.
+    #[error(
+        "{operation}: the {purpose} connection URL has sslmode={value:?}; use disable, allow, \
+         prefer, require, verify-ca or verify-full"
+    )]
+    InvalidSslMode {
+        /// The operation that was given the URL.
+        operation: &'static str,
+        /// Whose URL it is: `admin` or `app`.
+        purpose: &'static str,
+        /// The value given.
+        value: String,
+    },
+
+    /// TLS cannot be set up as the URL asks: `require` or `verify-ca` without a CA bundle, a CA
+    /// bundle that cannot be read, or no trust root at all. Nothing was sent to the server.
+    #[error("{operation}: cannot set up TLS for the {purpose} connection: {reason}")]
+    TlsSetup {
+        /// The operation that was given the URL.
+        operation: &'static str,
+        /// Whose URL it is: `admin` or `app`.
+        purpose: &'static str,
+        /// What is missing or wrong, naming the file or variable to fix.
+        reason: String,
+    },
+
+    /// The server's TLS certificate was not trusted: it does not lead to a root of the CA bundle
+    /// (or, with `verify-full`, of the system), it has expired, or with `verify-full` it does
+    /// not name the URL's host.
+    #[error(
+        "{operation}: the server's TLS certificate was rejected: {}; the CA bundle \
+         ({ca_file_var} or sslrootcert in the URL) must hold the CA that signed it, and with \
+         sslmode=verify-full the URL's host must be one of its names",
+        describe(.source),
+        ca_file_var = crate::DATABASE_CA_FILE_VAR
+    )]
+    CertificateRejected {
+        /// The operation that needed the connection, with the tenant it was for.
+        operation: String,
+        /// The handshake error, which says what rustls found wrong.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
     /// No connection could be opened.
     #[error("{operation}: could not connect to PostgreSQL: {}", describe(.source))]
     Connect {
@@ -88,6 +133,9 @@ impl Error {
                 is_transient_postgres_error(source)
             }
             Error::InvalidUrl { .. }
+            | Error::InvalidSslMode { .. }
+            | Error::TlsSetup { .. }
+            | Error::CertificateRejected { .. }
             | Error::InvalidRoleName { .. }
             | Error::InvalidPassword { .. }
             | Error::UnsafeSetup { .. } => false,
@@ -147,6 +195,26 @@ fn is_transient_postgres_error(error: &tokio_postgres::Error) -> bool {
     while let Some(current) = cause {
         if let Some(io_error) = current.downcast_ref::<io::Error>() {
             return TRANSIENT_IO_ERRORS.contains(&io_error.kind());
+        }
+        cause = current.source();
+    }
+    false
+}
+
+/// Whether `error` is a TLS handshake that failed because rustls did not trust the server's
+/// certificate. tokio-rustls reports rustls's error inside an `io::Error`, whose `source()` skips
+/// it, so each `io::Error` of the chain is looked into.
+pub(crate) fn is_certificate_rejection(error: &tokio_postgres::Error) -> bool {
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let rustls_error = current.downcast_ref::<rustls::Error>().or_else(|| {
+            current
+                .downcast_ref::<io::Error>()
+                .and_then(io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(_)) = rustls_error {
+            return true;
         }
         cause = current.source();
     }

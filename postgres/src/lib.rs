@@ -11,9 +11,21 @@
 //! Tenant ids reach SQL only as bind parameters; names derived from them are injective, at most
 //! 63 bytes and always quoted.
 //!
-//! Connections are unencrypted (no TLS connector is built in): this adapter is for a PostgreSQL
-//! on loopback, as in local runs and tests. RDS, and RDS Proxy in front of it, which need TLS
-//! (and, for the proxy, care with session settings), are out of scope for now.
+//! Connections are encrypted when the URL's `sslmode` asks for it, and then always verify the
+//! server's certificate (rustls, with the aws-lc-rs provider):
+//!
+//! | `sslmode`                            | TLS      | roots trusted               | host checked |
+//! |--------------------------------------|----------|-----------------------------|--------------|
+//! | absent, `disable`, `allow`, `prefer` | no       |                             |              |
+//! | `require`, `verify-ca`               | required | the CA bundle               | no           |
+//! | `verify-full`                        | required | the CA bundle, the system's | yes          |
+//!
+//! The CA bundle is the PEM file named by `sslrootcert` in the URL, or else by
+//! [`DATABASE_CA_FILE_VAR`]. Note that `require` is stricter than libpq's (it is `verify-ca`),
+//! and that `prefer` does not encrypt; `src/tls/mod.rs` explains why. For RDS
+//! (`rds.force_ssl=1`), set [`DATABASE_CA_FILE_VAR`] to RDS's `global-bundle.pem` and use
+//! `sslmode=verify-full` (or `require`). RDS Proxy, which needs care with session settings, is
+//! out of scope for now.
 
 #![warn(missing_docs)]
 
@@ -26,6 +38,7 @@ mod roles;
 mod schema;
 mod session;
 mod shared;
+mod tls;
 
 pub use connect::{APPLICATION_NAME, CONNECT_TIMEOUT_SECS};
 pub use error::{Error, Result};
@@ -34,15 +47,22 @@ pub use naming::{
     MAX_IDENTIFIER_BYTES, TENANT_IDENTIFIER_PREFIX, quote_identifier, quote_literal,
     tenant_identifier,
 };
+pub use provision::PostgresDatabase;
 pub use roles::{
     AppRoles, DEFAULT_APP_GROUP_ROLE, DEFAULT_APP_LOGIN_ROLE, MAX_PASSWORD_BYTES, RoleName,
 };
 pub use schema::{POLICY_NAME, REGISTRY_TABLE, TENANT_SETTING, TENANT_TABLES};
-pub use provision::PostgresDatabase;
 pub use session::AppSession;
 pub use shared::SharedDatabase;
+pub use tls::DATABASE_CA_FILE_VAR;
 
 /// The environment variable holding the admin URL of the PostgreSQL server the integration tests
 /// (`tests/rls.rs`, run with `--include-ignored`) use, e.g.
 /// `postgres://postgres@127.0.0.1:54329/postgres` as printed by `scripts/postgres.sh start`.
 pub const TEST_DATABASE_URL_VAR: &str = "TALLY_TEST_DATABASE_URL";
+
+/// The environment variable holding the path of the CA certificate that signed the test server's
+/// certificate, for the TLS integration tests (`tests/tls.rs`, run with `--include-ignored`):
+/// `DIR/ca.crt` after `scripts/postgres.sh start DIR`. A relative path is taken from the
+/// workspace's root.
+pub const TEST_DATABASE_CA_FILE_VAR: &str = "TALLY_TEST_DATABASE_CA_FILE";

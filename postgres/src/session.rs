@@ -24,12 +24,13 @@ impl AppSession {
     /// Connects with `app_url` (the login role of [`crate::AppRoles`], the shared or a dedicated
     /// database) and sets `app.tenant_id` to `tenant`.
     ///
-    /// Fails when the URL does not parse, the server cannot be reached, or the role connected as
-    /// is a superuser or BYPASSRLS ([`Error::UnsafeSetup`]), for which the policy would not hold.
+    /// Fails when the URL does not parse, its TLS settings cannot be used, the server's
+    /// certificate is not trusted, the server cannot be reached, or the role connected as is a
+    /// superuser or BYPASSRLS ([`Error::UnsafeSetup`]), for which the policy would not hold.
     pub async fn connect(app_url: &str, tenant: &TenantId) -> Result<AppSession> {
         let operation = format!("AppSession::connect({tenant})");
-        let config = parse_url(app_url, "AppSession::connect", "app")?;
-        let client = open(&config, &operation).await?;
+        let endpoint = parse_url(app_url, "AppSession::connect", "app")?;
+        let client = open(&endpoint, &operation).await?;
         let row = client
             .query_one(
                 "SELECT pg_catalog.set_config($1, $2, false), r.rolsuper OR r.rolbypassrls \

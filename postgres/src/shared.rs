@@ -3,9 +3,9 @@
 
 use tally_schemas::TenantId;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Config, GenericClient};
+use tokio_postgres::{Client, GenericClient};
 
-use crate::connect::{begin_locked, open, open_admin, parse_url};
+use crate::connect::{Endpoint, begin_locked, open, open_admin, parse_url};
 use crate::error::{Result, failed};
 use crate::inspect::{SchemaReport, read_report};
 use crate::naming::{quote_identifier, tenant_identifier};
@@ -28,21 +28,24 @@ const SILOED_TIER: &str = "premium";
 ///
 /// A lost connection is reopened by the next operation.
 pub struct SharedDatabase {
-    config: Config,
+    endpoint: Endpoint,
     client: Client,
     roles: AppRoles,
 }
 
 impl SharedDatabase {
     /// Connects to the shared database with `admin_url`, e.g.
-    /// `postgres://postgres@127.0.0.1:5432/tally`.
+    /// `postgres://postgres@127.0.0.1:5432/tally`, or with TLS
+    /// `postgres://owner:password@db.example:5432/tally?sslmode=verify-full` (see the crate
+    /// documentation); dedicated databases are reached the same way.
     ///
-    /// Fails when the URL does not parse or the server cannot be reached (transient).
+    /// Fails when the URL does not parse, its TLS settings cannot be used, the server's
+    /// certificate is not trusted, or the server cannot be reached (transient).
     pub async fn connect(admin_url: &str, roles: AppRoles) -> Result<SharedDatabase> {
-        let config = parse_url(admin_url, "SharedDatabase::connect", "admin")?;
-        let client = open_admin(&config, "SharedDatabase::connect").await?;
+        let endpoint = parse_url(admin_url, "SharedDatabase::connect", "admin")?;
+        let client = open_admin(&endpoint, "SharedDatabase::connect").await?;
         Ok(SharedDatabase {
-            config,
+            endpoint,
             client,
             roles,
         })
@@ -56,7 +59,7 @@ impl SharedDatabase {
     /// The connection, reopened if it was lost.
     async fn client(&mut self, operation: &str) -> Result<&mut Client> {
         if self.client.is_closed() {
-            self.client = open_admin(&self.config, operation).await?;
+            self.client = open_admin(&self.endpoint, operation).await?;
         }
         Ok(&mut self.client)
     }
@@ -157,8 +160,8 @@ impl SharedDatabase {
         read_report(client, "schema_report").await
     }
 
-    /// Fails with [`Error::UnsafeSetup`] when the application's login role is a superuser or
-    /// may bypass row-level security (for example after an operator altered it).
+    /// Fails with [`crate::Error::UnsafeSetup`] when the application's login role is a superuser
+    /// or may bypass row-level security (for example after an operator altered it).
     pub async fn check_app_roles(&mut self) -> Result<()> {
         let roles = self.roles.clone();
         let client = self.client("check_app_roles").await?;
@@ -228,8 +231,7 @@ impl SharedDatabase {
             .batch_execute(&access)
             .await
             .map_err(failed(&operation, "set owner and access"))?;
-        let mut dedicated = self.config.clone();
-        dedicated.dbname(&name);
+        let dedicated = self.endpoint.with_dbname(&name);
         let mut dedicated_client = open_admin(&dedicated, &operation).await?;
         let transaction = begin_locked(&mut dedicated_client, &operation).await?;
         apply_schema(&transaction, &operation, &group).await?;
@@ -282,8 +284,7 @@ impl SharedDatabase {
     /// of its own.
     pub async fn dedicated_schema_report(&mut self, tenant: &TenantId) -> Result<SchemaReport> {
         let operation = format!("dedicated_schema_report({tenant})");
-        let mut dedicated = self.config.clone();
-        dedicated.dbname(tenant_identifier(tenant));
+        let dedicated = self.endpoint.with_dbname(&tenant_identifier(tenant));
         let client = open(&dedicated, &operation).await?;
         read_report(&client, &operation).await
     }

@@ -41,6 +41,10 @@ pub const TALLY_OFFBOARDING_STATE_MACHINE_ARN: &str = "TALLY_OFFBOARDING_STATE_M
 /// The owner URL of the shared PostgreSQL database (`postgres://user:password@host:port/db`);
 /// unset on the embedded default, where CreateDatabase provisions nothing.
 pub const TALLY_DATABASE_URL: &str = "TALLY_DATABASE_URL";
+/// A PEM bundle of the CAs the shared database's certificate must chain to (for RDS, its
+/// `global-bundle.pem`); read by `tally-postgres` when the URL asks for TLS (`sslmode=require`,
+/// `verify-ca`, `verify-full`), as `tally_postgres::DATABASE_CA_FILE_VAR`.
+pub const TALLY_DATABASE_CA_FILE: &str = "TALLY_DATABASE_CA_FILE";
 /// The password of the application's login role in the shared database (role
 /// `tally_app_login`), set by the CreateDatabase step's bootstrap.
 pub const TALLY_APP_DATABASE_PASSWORD: &str = "TALLY_APP_DATABASE_PASSWORD";

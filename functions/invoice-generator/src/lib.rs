@@ -8,16 +8,23 @@
 //! billed for the level it kept. The invoice job itself is `tally_runtime::invoicing`, the one
 //! `tally invoice` runs: re-running it never creates a second invoice for a tenant and period,
 //! and late usage for a final period is restated on the next invoice.
+//!
+//! Each run also checks the registered tenants' quotas against the month rollups
+//! ([`check_quotas`]): a breach is recorded once per tenant, meter and period under the tenant's
+//! prefix and logged as a `quota_exceeded` JSON line, which a CloudWatch metric filter can alarm
+//! on. In AWS, quota events are therefore at most a day late.
 
 use serde::{Deserialize, Serialize};
 use tally_billing::PlanBook;
 use tally_runtime::invoices::InvoiceStore;
 use tally_runtime::invoicing::{InvoiceJob, SplitStore, period_name, run_invoices};
 use tally_runtime::ports::{Bucket, RollupReader};
+use tally_runtime::quotas::{self, QuotaAlert, QuotaExceeded};
 use tally_runtime::stream::{LedgerTables, StreamConsumer};
 use tally_runtime::{Error, Result};
 use tally_schemas::time::MILLIS_PER_HOUR;
 use tally_schemas::{MeterCatalog, TenantId, Timestamp};
+use tally_tenancy::Tenant;
 
 /// What the schedule asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -71,6 +78,38 @@ pub struct Summary {
     pub advanced: usize,
     /// The invoices.
     pub invoices: Vec<Produced>,
+}
+
+/// Logs each new quota event as one JSON line on standard output (CloudWatch Logs).
+struct LogAlert;
+
+impl QuotaAlert for LogAlert {
+    fn alert(&self, event: &QuotaExceeded) {
+        let line = serde_json::json!({ "message": "quota_exceeded", "quota_event": event });
+        println!("{line}");
+    }
+}
+
+/// Checks `tenants`' quotas against the rollups the consumer reads, recording each new breach
+/// under the tenant's prefix of the consumer's bucket and logging it.
+///
+/// Fails when the rollups or the bucket cannot be read or written.
+pub fn check_quotas<B, T>(
+    consumer: &StreamConsumer<B, T>,
+    tenants: &[Tenant],
+    now: Timestamp,
+) -> Result<Vec<QuotaExceeded>>
+where
+    B: Bucket,
+    T: LedgerTables + RollupReader,
+{
+    quotas::check_quotas(
+        consumer.bucket(),
+        consumer.tables(),
+        tenants,
+        now,
+        &LogAlert,
+    )
 }
 
 /// The period a request names, or its action's default at `now`.

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use invoice_generator::{Request, Summary, run};
+use invoice_generator::{Request, Summary, check_quotas, run};
 use lambda_runtime::{LambdaEvent, service_fn};
 use tally_aws::invoices::DEFAULT_INVOICES_TABLE;
 use tally_aws::{AwsSettings, DynamoInvoices, sdk_config};
@@ -37,17 +37,27 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         invoices_table,
         runtime.clone(),
     );
+    let config_for_tenants = config.clone();
     let opening = settings.clone();
     let consumer =
         tokio::task::spawn_blocking(move || opening.consumer(&config, runtime)).await??;
+    // The registry, for the quota check of each run.
+    let tenants_table = setting(env::TALLY_TENANTS_TABLE)
+        .unwrap_or_else(|| tally_control_aws::tenants::DEFAULT_TENANTS_TABLE.to_owned());
+    let tenants = tally_control_aws::DynamoTenants::new(
+        tally_aws::DynamoTables::client(&config_for_tenants),
+        tenants_table,
+    );
     let state = Arc::new(Mutex::new((consumer, invoices)));
     let catalog = Arc::new(catalog);
     let book = Arc::new(book);
+    let tenants = &tenants;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| {
         let state = state.clone();
         let catalog = catalog.clone();
         let book = book.clone();
         async move {
+            let registered = tenants.all().await?;
             tokio::task::spawn_blocking(move || -> Result<Summary, lambda_runtime::Error> {
                 let mut state = state.lock().expect("no run panicked in this sandbox");
                 let (consumer, invoices) = &mut *state;
@@ -60,6 +70,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     clock::now(),
                     grace_hours,
                 )?;
+                check_quotas(consumer, &registered, clock::now())?;
                 println!("{}", serde_json::to_string(&summary)?);
                 Ok(summary)
             })

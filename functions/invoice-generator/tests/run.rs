@@ -208,3 +208,53 @@ fn drafts_then_finals_on_dynamodb_and_s3() {
     let mut consumer = StreamConsumer::open(bucket, tables, config()).unwrap();
     october(&mut consumer, &mut invoices);
 }
+
+#[test]
+fn given_usage_past_a_quota_then_the_run_records_one_quota_event_per_period() {
+    // GIVEN acme's 1,500 October API calls and a quota of 1,000
+    let mut consumer = StreamConsumer::open(
+        MemoryBucket::default(),
+        Arc::new(MemoryTables::default()),
+        config(),
+    )
+    .unwrap();
+    let line = r#"{"tenant_id":"acme","metric":"api_calls","value":1500,"timestamp":"2026-10-01T12:00:00Z","event_id":"c-1"}"#;
+    let report = consumer.process(
+        "shardId-000000000000",
+        &records(&[line]),
+        at("2026-10-02T00:00:00Z"),
+    );
+    assert_eq!(report.retry_from, None, "{:?}", report.errors);
+    let request: tally_tenancy::NewTenant = serde_json::from_str(
+        r#"{"tenant_id":"acme","name":"Acme","tier":"standard","admin_email":"a@b.io","quotas":{"api_calls":"1000"}}"#,
+    )
+    .unwrap();
+    let tenant = request
+        .into_tenant(&MeterCatalog::defaults(), at("2026-09-01T00:00:00Z"))
+        .unwrap();
+
+    // WHEN the daily run checks quotas twice
+    let first = invoice_generator::check_quotas(
+        &consumer,
+        std::slice::from_ref(&tenant),
+        at("2026-10-16T00:00:00Z"),
+    )
+    .unwrap();
+    let second =
+        invoice_generator::check_quotas(&consumer, &[tenant], at("2026-10-17T00:00:00Z")).unwrap();
+
+    // THEN one event is recorded, under the tenant's prefix, and not again
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (first[0].usage, first[0].quota),
+        (Decimal::from(1500), Decimal::from(1000))
+    );
+    assert!(second.is_empty());
+    assert_eq!(
+        consumer
+            .bucket()
+            .list("tenants/acme/quota-events/")
+            .unwrap(),
+        vec!["tenants/acme/quota-events/2026-10/api_calls.json"]
+    );
+}
