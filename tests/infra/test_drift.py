@@ -247,7 +247,7 @@ MUTATIONS = [
     Mutation(
         "hcl: a variable tenant-management needs",
         "infra/components/terraform/lambda-tenant-management/main.tf",
-        "    TALLY_USER_POOL_ID  = var.user_pool_id",
+        "    TALLY_USER_POOL_ID                  = var.user_pool_id",
         "    TALLY_COGNITO_USER_POOL_ID = var.user_pool_id",
         "the code reads TALLY_USER_POOL_ID, which the function is not given",
     ),
@@ -325,9 +325,8 @@ MUTATIONS = [
     Mutation(
         "hcl: tenant-management given the wrong state machine",
         "infra/components/terraform/lambda-tenant-management/main.tf",
-        "    TALLY_APP_CLIENT_ID = var.admin_client_id\n",
-        "    TALLY_APP_CLIENT_ID = var.admin_client_id\n"
-        "    TALLY_ONBOARDING_STATE_MACHINE_ARN = var.offboarding_state_machine_arn\n",
+        "    TALLY_ONBOARDING_STATE_MACHINE_ARN  = var.onboarding_state_machine_arn\n",
+        "    TALLY_ONBOARDING_STATE_MACHINE_ARN  = var.offboarding_state_machine_arn\n",
         "TALLY_ONBOARDING_STATE_MACHINE_ARN resolves to ResourceRef(component='step-functions-onboarding', kind='aws_sfn_state_machine', name='offboarding', attribute='arn'), not the ARN of the state machine made from onboarding.asl.json",
     ),
     # The admin API: its routes, its authorizer, the admin group.

@@ -17,6 +17,7 @@ locals {
     TALLY_INVOICES_TABLE      = var.invoices_table_name
     TALLY_MAX_EVENT_AGE_DAYS  = tostring(var.max_event_age_days)
     TALLY_INVOICE_GRACE_HOURS = tostring(var.invoice_grace_hours)
+    TALLY_TENANTS_TABLE       = var.tenants_table_name
   }
   # Read when set; left out when empty, which the code treats as unset.
   environment_optional = {
@@ -56,6 +57,7 @@ data "aws_iam_policy_document" "function" {
     resources = [
       "${var.tenant_data_bucket_arn}/tenants/*/usage/events/*",
       "${var.tenant_data_bucket_arn}/tenants/*/invoices/*",
+      "${var.tenant_data_bucket_arn}/tenants/*/quota-events/*",
       "${var.tenant_data_bucket_arn}/quarantine/*",
     ]
   }
@@ -90,6 +92,24 @@ data "aws_iam_policy_document" "function" {
 
   # An invoice is stored with one TransactWriteItems of conditional Puts (aws/src/invoices.rs);
   # IAM authorizes each Put as dynamodb:PutItem.
+  # Each run checks the registered tenants' quotas (runtime/src/quotas.rs).
+  statement {
+    sid       = "ReadTheTenantRegistry"
+    actions   = ["dynamodb:Query"]
+    resources = [var.tenants_table_arn]
+  }
+
+  statement {
+    sid       = "UseTheTenantsKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt", "kms:DescribeKey"]
+    resources = [var.tenants_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
+    }
+  }
+
   statement {
     sid       = "StoreInvoices"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]

@@ -110,6 +110,21 @@ variable "invoices_table_arn" {
   type        = string
 }
 
+variable "tenants_table_name" {
+  description = "The tenants table (tenant-management-db's tenants_table_name), for the quota check."
+  type        = string
+}
+
+variable "tenants_table_arn" {
+  description = "The tenants table's ARN (tenant-management-db's tenants_table_arn)."
+  type        = string
+}
+
+variable "tenants_kms_key_arn" {
+  description = "The tenants table's KMS key (tenant-management-db's kms_key_arn)."
+  type        = string
+}
+
 variable "tables_kms_key_arn" {
   description = "The tables' key (metering-tables' kms_key_arn)."
   type        = string

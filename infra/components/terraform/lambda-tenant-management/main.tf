@@ -7,19 +7,17 @@
 data "aws_region" "current" {}
 
 locals {
-  # Every variable functions/tenant-management reads (src/env.rs: the token verifier's pool and
-  # audience). tests/infra/drift.py holds these names against the code.
-  #
-  # Its main.rs does not build the control plane's AWS adapters yet (it refuses to start instead).
-  # When it does, through ControlSettings::from_env and StepFunctionsStarter::from_env, the drift
-  # test asks for what they read as well: TALLY_TENANTS_TABLE = var.tenants_table_name,
-  # TALLY_BUCKET_NAME = var.tenant_data_bucket_name, TALLY_ONBOARDING_STATE_MACHINE_ARN =
-  # var.onboarding_state_machine_arn and TALLY_OFFBOARDING_STATE_MACHINE_ARN =
-  # var.offboarding_state_machine_arn; the stack passes them already, and the policy below grants
-  # what the adapters do with them.
+  # Every variable functions/tenant-management reads: the token verifier's pool and audience
+  # (src/env.rs), the tenants table and the audit log's bucket (ControlSettings::from_env), and
+  # the state machines it starts (StepFunctionsStarter::from_env). tests/infra/drift.py holds
+  # these names against the code.
   environment_required = {
-    TALLY_USER_POOL_ID  = var.user_pool_id
-    TALLY_APP_CLIENT_ID = var.admin_client_id
+    TALLY_USER_POOL_ID                  = var.user_pool_id
+    TALLY_APP_CLIENT_ID                 = var.admin_client_id
+    TALLY_TENANTS_TABLE                 = var.tenants_table_name
+    TALLY_BUCKET_NAME                   = var.tenant_data_bucket_name
+    TALLY_ONBOARDING_STATE_MACHINE_ARN  = var.onboarding_state_machine_arn
+    TALLY_OFFBOARDING_STATE_MACHINE_ARN = var.offboarding_state_machine_arn
   }
   # Read when set; left out when empty, which the code treats as unset.
   environment_optional = {

@@ -13,6 +13,7 @@ locals {
     TALLY_ROLLUPS_TABLE      = var.rollups_table_name
     TALLY_STATE_TABLE        = var.state_table_name
     TALLY_MAX_EVENT_AGE_DAYS = tostring(var.max_event_age_days)
+    TALLY_TENANTS_TABLE      = var.tenants_table_name
   }
   # Read when set; left out when empty, which the code treats as unset.
   environment_optional = {
@@ -103,6 +104,25 @@ data "aws_iam_policy_document" "function" {
 
   # Sums and counts are one conditional UpdateItem; max and latest rollups are read (GetItem)
   # and written back (conditional PutItem).
+  # Metering counts only registered tenants: the registry is read at most once a minute
+  # (runtime/src/registry.rs).
+  statement {
+    sid       = "ReadTheTenantRegistry"
+    actions   = ["dynamodb:Query"]
+    resources = [var.tenants_table_arn]
+  }
+
+  statement {
+    sid       = "UseTheTenantsKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt", "kms:DescribeKey"]
+    resources = [var.tenants_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
+    }
+  }
+
   statement {
     sid       = "ApplyRollups"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]

@@ -170,3 +170,18 @@ variable "maximum_record_age_secs" {
     error_message = "maximum_record_age_secs must be between 60 and 604800."
   }
 }
+
+variable "tenants_table_name" {
+  description = "The tenants table (tenant-management-db's tenants_table_name): the registry metering reads."
+  type        = string
+}
+
+variable "tenants_table_arn" {
+  description = "The tenants table's ARN (tenant-management-db's tenants_table_arn)."
+  type        = string
+}
+
+variable "tenants_kms_key_arn" {
+  description = "The tenants table's KMS key (tenant-management-db's kms_key_arn)."
+  type        = string
+}
