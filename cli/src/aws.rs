@@ -19,6 +19,9 @@ use tally_aws::{
 use tally_runtime::{clock, env};
 use tally_schemas::Timestamp;
 use usage_consumer::poll::{PollOptions, consume};
+use usage_consumer::registry::{
+    DEFAULT_TENANTS_TABLE, DynamoRegistry, Registry, create_tenants_table,
+};
 
 use crate::output::{count, parse_time};
 use crate::{GlobalOptions, context};
@@ -46,9 +49,11 @@ pub struct EmitArgs {
 ///
 /// Polls every shard like Lambda's event source mapping: batches of up to --batch-size records,
 /// a checkpoint per shard in the state table, the partial batch response honoured, parents
-/// before children. Writes Parquet and the quarantine to the bucket and rollups to DynamoDB,
-/// exactly once. Names come from the environment (TALLY_STREAM_NAME, TALLY_BUCKET_NAME,
-/// TALLY_ROLLUPS_TABLE, TALLY_STATE_TABLE; see docs/configuration.md).
+/// before children. Counts only the tenants registered in the tenants table (others go to the
+/// quarantine as unknown_tenant or tenant_suspended). Writes Parquet and the quarantine to the
+/// bucket and rollups to DynamoDB, exactly once. Names come from the environment
+/// (TALLY_STREAM_NAME, TALLY_BUCKET_NAME, TALLY_ROLLUPS_TABLE, TALLY_STATE_TABLE,
+/// TALLY_TENANTS_TABLE; see docs/configuration.md).
 #[derive(Args)]
 #[command(
     after_help = "Examples:\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 tally consume --until-idle\n  tally consume --batch-size 1000 --verbose"
@@ -82,7 +87,7 @@ pub enum AwsCommand {
 }
 
 /// Create the usage stream, the tenant data bucket and the DynamoDB tables (rollups, state,
-/// invoices) unless they exist.
+/// invoices, tenants) unless they exist.
 ///
 /// For emulators and sandboxes; production accounts are set up with Terraform.
 #[derive(Args)]
@@ -106,6 +111,9 @@ pub struct InitArgs {
     /// The invoices table.
     #[arg(long, env = env::TALLY_INVOICES_TABLE, default_value = DEFAULT_INVOICES_TABLE)]
     pub invoices_table: String,
+    /// The control plane's tenants table: the registry `tally consume` counts tenants by.
+    #[arg(long, env = env::TALLY_TENANTS_TABLE, default_value = DEFAULT_TENANTS_TABLE)]
+    pub tenants_table: String,
 }
 
 pub fn run_emit(global: &GlobalOptions, args: &EmitArgs) -> Result<ExitCode> {
@@ -186,9 +194,15 @@ pub fn run_aws(args: &AwsArgs) -> Result<ExitCode> {
         runtime.handle().clone(),
     );
     let invoices_created = invoices.create_if_missing()?;
-    let created_tables = tables.create_if_missing()?.into_iter();
-    for (table, created) in created_tables.chain([(init.invoices_table.clone(), invoices_created)])
-    {
+    let tenants_client = DynamoTables::client(&config);
+    let tenants_created = runtime
+        .block_on(create_tenants_table(&tenants_client, &init.tenants_table))
+        .with_context(|| format!("creating the tenants table {}", init.tenants_table))?;
+    let created_tables = tables.create_if_missing()?.into_iter().chain([
+        (init.invoices_table.clone(), invoices_created),
+        (init.tenants_table.clone(), tenants_created),
+    ]);
+    for (table, created) in created_tables {
         println!(
             "table {table}: {}",
             if created { "created" } else { "already there" }
@@ -204,6 +218,7 @@ pub fn run_consume(global: &GlobalOptions, args: &ConsumeArgs) -> Result<ExitCod
     let runtime = runtime()?;
     let config = runtime.block_on(sdk_config());
     let mut consumer = settings.consumer(&config, runtime.handle().clone())?;
+    let mut registry = Registry::new(DynamoRegistry::from_env(&config, runtime.handle().clone()));
     let stream = KinesisStream::new(
         KinesisStream::client(&config),
         &settings.stream,
@@ -225,6 +240,7 @@ pub fn run_consume(global: &GlobalOptions, args: &ConsumeArgs) -> Result<ExitCod
     };
     let summary = consume(
         &mut consumer,
+        &mut registry,
         &stream,
         &checkpoints,
         &options,

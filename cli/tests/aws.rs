@@ -3,7 +3,8 @@
 //! them, when some are not sent; the same corpus through `tally emit` → Kinesis → `tally
 //! consume` (with the stream resharded halfway) gives the rollups and Parquet rows of the
 //! embedded pipeline and of the reference;
-//! and the seed's boto3 producer works unchanged.
+//! and the seed's boto3 producer works unchanged. `tally consume` counts only the tenants
+//! registered in the tenants table, so each test registers the tenants it sends events for.
 #![cfg(feature = "aws")]
 
 mod common;
@@ -12,14 +13,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{
-    Input, RUN_1_NOW, RUN_2_NOW, assert_same_rows, expected, expected_row_keys, fixtures,
-    meters_file, parquet_rows, row_keys, usage, usage_of,
+    Input, RUN_1_NOW, RUN_2_NOW, assert_same_rows, catalog, expected, expected_row_keys, fixtures,
+    meters_file, parquet_rows, register_tenants, row_keys, usage, usage_of,
 };
-use tally_aws::{S3Bucket, runtime, sdk_config};
+use tally_aws::{DynamoTables, S3Bucket, runtime, sdk_config};
 use tally_runtime::parquet::decode_events;
 use tally_runtime::ports::Bucket;
 use tally_runtime::quarantine::decode_records;
 use tally_schemas::Timestamp;
+use tally_tenancy::{NewTenant, TenantStore};
+use usage_consumer::registry::DynamoTenants;
 
 /// The names one test's AWS resources get.
 struct Names {
@@ -27,6 +30,7 @@ struct Names {
     bucket: String,
     rollups: String,
     state: String,
+    tenants: String,
 }
 
 impl Names {
@@ -42,6 +46,7 @@ impl Names {
             bucket: format!("{test}-tenant-data-{id}"),
             rollups: format!("{test}-rollups-{id}"),
             state: format!("{test}-state-{id}"),
+            tenants: format!("{test}-tenants-{id}"),
         }
     }
 
@@ -52,6 +57,7 @@ impl Names {
             .env("TALLY_BUCKET_NAME", &self.bucket)
             .env("TALLY_ROLLUPS_TABLE", &self.rollups)
             .env("TALLY_STATE_TABLE", &self.state)
+            .env("TALLY_TENANTS_TABLE", &self.tenants)
             .env_remove("TALLY_CRASH_AT");
         command
     }
@@ -66,6 +72,27 @@ impl Names {
             .unwrap()
     }
 
+    /// Registers `tenants` in the tenants table (`tally aws init` creates it); a tenant there
+    /// already stays as it is.
+    fn register(&self, tenants: impl IntoIterator<Item = String>) {
+        let runtime = runtime().unwrap();
+        let config = runtime.block_on(sdk_config());
+        let table = DynamoTenants::new(DynamoTables::client(&config), &self.tenants);
+        let now = Timestamp::parse(RUN_1_NOW).unwrap();
+        for id in tenants {
+            let request: NewTenant = serde_json::from_value(serde_json::json!({
+                "tenant_id": id, "name": id, "tier": "standard",
+                "admin_email": format!("ops+{id}@example.com"),
+            }))
+            .unwrap();
+            let tenant = request.into_tenant(&catalog(), now).unwrap();
+            match runtime.block_on(table.create(&tenant)) {
+                Ok(()) | Err(tally_tenancy::Error::Conflict { .. }) => {}
+                Err(error) => panic!("registering {id}: {error}"),
+            }
+        }
+    }
+
     fn python(&self, args: &[&str]) -> Output {
         let python = std::env::var("TALLY_TEST_PYTHON").expect("run scripts/test");
         self.command(Path::new(&python))
@@ -74,6 +101,16 @@ impl Names {
             .output()
             .unwrap()
     }
+}
+
+/// The tenants of the valid events in `path`.
+fn tenants_of(path: &Path) -> std::collections::BTreeSet<String> {
+    let bytes = std::fs::read(path).unwrap();
+    bytes
+        .split(|byte| *byte == b'\n')
+        .filter_map(|line| tally_schemas::parse_event(line, &catalog()).ok())
+        .map(|event| event.tenant_id.to_string())
+        .collect()
 }
 
 fn text(output: &Output) -> String {
@@ -99,13 +136,14 @@ fn init_then_emit() {
         format!("bucket {}: created", names.bucket),
         format!("table {}: created", names.rollups),
         format!("table {}: created", names.state),
+        format!("table {}: created", names.tenants),
     ] {
         assert!(text(&first).contains(&created), "{}", text(&first));
     }
     let again = succeeded(names.tally(&["aws", "init"]));
     assert_eq!(
         text(&again).matches("already there").count(),
-        5,
+        6,
         "{}",
         text(&again)
     );
@@ -157,6 +195,13 @@ fn the_stream_path_equals_the_embedded_pipeline_and_the_reference() {
     for (run, (file, now)) in runs.into_iter().enumerate() {
         let path = fixtures().join(file);
         let path_text = path.to_str().unwrap();
+        let input = Input {
+            path: path.clone(),
+            now: Timestamp::parse(now).unwrap(),
+        };
+        // The same tenants registered on both sides.
+        register_tenants(data_dir.path(), &input);
+        names.register(tenants_of(&path));
         // The embedded pipeline.
         succeeded(common::tally(
             data_dir.path(),
@@ -201,10 +246,7 @@ fn the_stream_path_equals_the_embedded_pipeline_and_the_reference() {
             "{}",
             text(&consumed)
         );
-        inputs.push(Input {
-            path,
-            now: Timestamp::parse(now).unwrap(),
-        });
+        inputs.push(input);
     }
     // A second consumer run finds nothing new: the checkpoints hold.
     let idle = succeeded(names.tally(&["consume", "--until-idle", "--now", RUN_2_NOW]));
@@ -267,6 +309,7 @@ fn the_seed_producer_example_works_unchanged() {
          except kinesis.exceptions.ResourceNotFoundException:\n    pass",
     ]));
     succeeded(names.tally(&["aws", "init"]));
+    names.register(["tenant_123".to_owned()]);
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/boto3_producer.py");
     succeeded(names.python(&[example.to_str().unwrap()]));
     succeeded(names.tally(&["consume", "--until-idle"]));

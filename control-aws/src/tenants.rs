@@ -42,6 +42,8 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 const ACTIVE_WAIT: Duration = Duration::from_secs(60);
 /// Attempts at claiming a key whose binding expires under the claim.
 const CLAIM_ATTEMPTS: usize = 3;
+/// The most tenants [`DynamoTenants::all`] reads: the table's design bound (see the module docs).
+pub const MAX_REGISTRY_TENANTS: usize = 100_000;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -81,6 +83,42 @@ impl DynamoTenants {
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Every tenant, in id order, read page by page: the registry metering reads. Eventually
+    /// consistent reads, because a registry snapshot is used for a minute anyway.
+    ///
+    /// Fails when the table cannot be read, a record is corrupt, or the table holds more than
+    /// [`MAX_REGISTRY_TENANTS`] tenants (a partial registry would quarantine real tenants'
+    /// events).
+    pub async fn all(&self) -> Result<Vec<Tenant>> {
+        let mut tenants = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :tenant")
+                .expression_attribute_values(":tenant", s(TENANT_PARTITION))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| self.store_error("Query", TENANT_PARTITION, &error))?;
+            for item in page.items() {
+                tenants.push(decode_tenant(item, &self.table)?);
+            }
+            if tenants.len() > MAX_REGISTRY_TENANTS {
+                return Err(Error::store(
+                    format!("DynamoDB Query {} {TENANT_PARTITION}", self.table),
+                    format!("more than {MAX_REGISTRY_TENANTS} tenants"),
+                ));
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(tenants),
+            }
+        }
     }
 
     fn store_error<E>(&self, request: &str, key: &str, error: &Sdk<E>) -> Error

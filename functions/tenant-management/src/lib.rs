@@ -30,6 +30,8 @@ pub mod lambda;
 pub mod onboarding;
 pub mod problem;
 pub mod routes;
+#[cfg(feature = "aws")]
+pub mod step_functions;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Benchmark of the usage-consumer handler in the shape Lambda calls it: Kinesis events of up
 //! to 10,000 records within the 6 MiB payload cap (base64 JSON envelope), decoded and handled
-//! with in-memory adapters on one core. Prints the envelope size, milliseconds per batch (decoding the envelope, then
+//! with in-memory adapters and every tenant registered, on one core. Prints the envelope size, milliseconds per batch (decoding the envelope, then
 //! handling) and events per second.
 //!
 //! `cargo bench -p usage-consumer --bench handler [-- --scale N]`
@@ -14,8 +14,10 @@ use serde_json::json;
 use tally_runtime::memory::MemoryBucket;
 use tally_runtime::stream::{ConsumerConfig, MemoryTables, StreamConsumer};
 use tally_sample::benchmark_plan;
-use tally_schemas::MeterCatalog;
+use tally_schemas::{MeterCatalog, Timestamp};
+use tally_tenancy::{NewTenant, Tenant};
 use usage_consumer::handle;
+use usage_consumer::registry::Registry;
 
 // The allocator the `tally` binary uses; the Lambda uses the system allocator today.
 #[global_allocator]
@@ -52,6 +54,27 @@ fn kinesis_record(line: &str, sequence: u128) -> serde_json::Value {
         "awsRegion": "us-east-1",
         "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/usage-metering",
     })
+}
+
+/// Every tenant the lines name, registered at `now`: the handler counts only registered tenants.
+fn registered(lines: &[(String, Timestamp)], now: Timestamp) -> Vec<Tenant> {
+    let mut ids = std::collections::BTreeSet::new();
+    for (line, _) in lines {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(line)
+            && let Some(id) = value["tenant_id"].as_str()
+        {
+            ids.insert(id.to_owned());
+        }
+    }
+    ids.into_iter()
+        .filter_map(|id| {
+            let request: NewTenant = serde_json::from_value(json!({
+                "tenant_id": id, "name": id, "tier": "standard", "admin_email": "ops@example.com"
+            }))
+            .ok()?;
+            request.into_tenant(&MeterCatalog::defaults(), now).ok()
+        })
+        .collect()
 }
 
 fn main() {
@@ -111,6 +134,11 @@ fn main() {
         config,
     )
     .expect("a consumer");
+    let first_now = lines
+        .first()
+        .map_or(Timestamp::from_millis(0), |(_, now)| *now);
+    let tenants = registered(&lines, first_now);
+    let mut registry = Registry::new(move || Ok::<_, tally_runtime::Error>(tenants.clone()));
     let mut decode = Vec::new();
     let mut handling = Vec::new();
     let mut records = 0;
@@ -118,7 +146,8 @@ fn main() {
         let started = Instant::now();
         let event: KinesisEvent = serde_json::from_slice(body).expect("a Kinesis event");
         let decoded = Instant::now();
-        let handled = handle(&mut consumer, "usage-metering", &event, *now).expect("handled");
+        let handled =
+            handle(&mut consumer, &mut registry, "usage-metering", &event, *now).expect("handled");
         let done = Instant::now();
         assert!(handled.response.batch_item_failures.is_empty());
         decode.push(decoded - started);

@@ -1,6 +1,11 @@
 //! The usage-consumer Lambda's handler: a Kinesis event in, the stream consumer's batch, a
 //! partial batch response out.
 //!
+//! Before each batch the handler makes sure the consumer counts only registered tenants: the
+//! tenant registry ([`registry`]) is read again when its snapshot is a minute old. When it cannot
+//! be read, nothing is processed and the response names every shard's first record, so the
+//! whole batch comes again.
+//!
 //! Records packed by the Kinesis Producer Library are unpacked first. A record that can never
 //! succeed (not JSON, an unknown meter, a bad tenant id, a malformed KPL aggregate) goes to
 //! the quarantine with its reason, shard and sequence number, and the batch goes on; only a
@@ -10,11 +15,13 @@
 //! (so a thousand tenants do not make a thousand metrics).
 
 pub mod poll;
+pub mod registry;
 
 use std::collections::BTreeMap;
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
+use registry::{Registry, TenantRegistry};
 use serde_json::json;
 use tally_runtime::kpl::deaggregate;
 use tally_runtime::ports::Bucket;
@@ -84,20 +91,26 @@ fn shard_of(record: &KinesisEventRecord) -> Result<String> {
         })
 }
 
-/// Handles one Kinesis event at processing time `now`.
+/// Handles one Kinesis event at processing time `now`, counting only the tenants of
+/// `registry`.
 ///
 /// Fails (the whole batch is retried, bisected if so configured) only when the event itself
 /// is malformed.
-pub fn handle<B: Bucket, T: LedgerTables>(
+pub fn handle<B: Bucket, T: LedgerTables, R: TenantRegistry>(
     consumer: &mut StreamConsumer<B, T>,
+    registry: &mut Registry<R>,
     stream: &str,
     event: &KinesisEvent,
     now: Timestamp,
 ) -> Result<Handled> {
+    let shards = user_records(event)?;
+    if let Err(error) = registry.refresh(consumer, now) {
+        return Ok(registry_unavailable(&shards, event.records.len(), &error));
+    }
     let mut response = KinesisEventResponse::default();
     let mut log_lines = Vec::new();
     let mut reports = Vec::new();
-    for (shard, records) in user_records(event)? {
+    for (shard, records) in shards {
         let report = consumer.process(&shard, &records, now);
         if let Some(retry) = &report.retry_from {
             let mut failure = KinesisBatchItemFailure::default();
@@ -113,6 +126,41 @@ pub fn handle<B: Bucket, T: LedgerTables>(
         log_lines,
         reports,
     })
+}
+
+/// The answer when the registry cannot be read: every shard's batch again from its first
+/// record, and an error line.
+fn registry_unavailable(
+    shards: &BTreeMap<String, Vec<StreamRecord>>,
+    kinesis_records: usize,
+    error: &Error,
+) -> Handled {
+    let mut response = KinesisEventResponse::default();
+    let mut log_lines = Vec::new();
+    for (shard, records) in shards {
+        let Some(first) = records.first() else {
+            continue;
+        };
+        let mut failure = KinesisBatchItemFailure::default();
+        failure.item_identifier = Some(first.position.sequence().to_owned());
+        response.batch_item_failures.push(failure);
+        log_lines.push(
+            json!({
+                "level": "error",
+                "message": "tenant registry unavailable; the batch is retried",
+                "shard": shard,
+                "kinesis_records": kinesis_records,
+                "retry_from": first.position.sequence(),
+                "error": error.to_string(),
+            })
+            .to_string(),
+        );
+    }
+    Handled {
+        response,
+        log_lines,
+        reports: Vec::new(),
+    }
 }
 
 /// The batch's structured log line.

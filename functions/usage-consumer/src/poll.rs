@@ -1,6 +1,6 @@
-//! `tally consume`: the same handler driven by polling every shard of the stream, the way
-//! Lambda's event source mapping does: batches of up to `batch_size` records per shard, a
-//! checkpoint per shard (in the state table), the partial batch response honoured (the
+//! `tally consume`: the same handler (and tenant registry) driven by polling every shard of the
+//! stream, the way Lambda's event source mapping does: batches of up to `batch_size` records per
+//! shard, a checkpoint per shard (in the state table), the partial batch response honoured (the
 //! checkpoint stops before the record it names, which is read again), and a child shard read
 //! only once its parents are read to their end.
 
@@ -18,6 +18,7 @@ use tally_runtime::{Error, Result};
 use tally_schemas::Timestamp;
 
 use crate::handle;
+use crate::registry::{Registry, TenantRegistry};
 
 /// Attempts at one batch before `consume` gives up on a shard and fails.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -54,13 +55,15 @@ pub struct PollSummary {
     pub redelivered: u64,
 }
 
-/// Polls `stream` with the handler until idle (or forever), checkpointing in `checkpoints`;
-/// `now` gives each batch's processing time and `log` receives the handler's log lines.
+/// Polls `stream` with the handler until idle (or forever), counting only the tenants of
+/// `registry`, checkpointing in `checkpoints`; `now` gives each batch's processing time and
+/// `log` receives the handler's log lines.
 ///
 /// Fails when the stream or the checkpoints cannot be read or written, or a batch still fails
-/// after [`MAX_ATTEMPTS`].
-pub fn consume<B: Bucket, T: LedgerTables>(
+/// after [`MAX_ATTEMPTS`] (a registry that cannot be read fails every batch).
+pub fn consume<B: Bucket, T: LedgerTables, R: TenantRegistry>(
     consumer: &mut StreamConsumer<B, T>,
+    registry: &mut Registry<R>,
     stream: &KinesisStream,
     checkpoints: &DynamoTables,
     options: &PollOptions,
@@ -106,7 +109,7 @@ pub fn consume<B: Bucket, T: LedgerTables>(
                 summary.batches += 1;
                 summary.records += records.len() as u64;
                 let event = kinesis_event(stream.name(), &shard.id, &records)?;
-                let handled = handle(consumer, stream.name(), &event, now())?;
+                let handled = handle(consumer, registry, stream.name(), &event, now())?;
                 for line in &handled.log_lines {
                     log(line);
                 }

@@ -1,0 +1,109 @@
+//! The onboarding Lambda: builds the control plane over the AWS adapters once (the tenants table,
+//! the audit log, and one adapter per step: PostgreSQL, S3 and IAM, Cognito, manifests in S3,
+//! SES, and the invoice job for the final invoice), then runs each invocation's one action.
+//! A setting that is missing fails the cold start, naming the variable.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use onboarding::billing::DraftFinalInvoice;
+use onboarding::handle;
+use serde_json::Value;
+use tally_aws::invoices::DEFAULT_INVOICES_TABLE;
+use tally_aws::{AwsSettings, DynamoInvoices, DynamoTables, S3Bucket};
+use tally_billing::PlanBook;
+use tally_control_aws::{ControlSettings, S3Manifests, s3_client, sdk_config};
+use tally_postgres::{
+    AppRoles, DEFAULT_APP_GROUP_ROLE, DEFAULT_APP_LOGIN_ROLE, PostgresDatabase, RoleName,
+};
+use tally_runtime::control::SystemClock;
+use tally_runtime::{clock, env};
+use tally_schemas::MeterCatalog;
+use tally_tenancy::{ControlPlane, Provisioners, RetryPolicy};
+
+type FinalInvoice = DraftFinalInvoice<S3Bucket, DynamoTables, DynamoInvoices>;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let config = sdk_config().await;
+    let settings = ControlSettings::from_env();
+    let aws = AwsSettings::from_env()?;
+    let catalog = env::load_catalog(aws.meters_file.as_deref())?;
+    let steps = Provisioners {
+        database: database()?,
+        storage: settings.storage(&config),
+        auth: settings.auth(&config),
+        app: S3Manifests::new(s3_client(&config), &settings.bucket),
+        mailer: settings.mailer(&config)?,
+        billing: final_invoice(&config, aws, catalog.clone())?,
+    };
+    let control = ControlPlane {
+        store: settings.tenants(&config),
+        audit: settings.audit(&config),
+        steps,
+        clock: SystemClock,
+        catalog,
+        retry: RetryPolicy::ONBOARDING,
+    };
+    let control = &control;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        handle(control, event)
+    }))
+    .await
+}
+
+/// A setting that must be set (and not empty).
+fn required(name: &str) -> Result<String, lambda_runtime::Error> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| format!("{name} is not set").into())
+}
+
+/// CreateDatabase over the shared PostgreSQL (`TALLY_DATABASE_URL`), whose application logs in
+/// with `TALLY_APP_DATABASE_PASSWORD`.
+fn database() -> Result<PostgresDatabase, lambda_runtime::Error> {
+    let roles = AppRoles::new(
+        RoleName::parse(DEFAULT_APP_GROUP_ROLE)?,
+        RoleName::parse(DEFAULT_APP_LOGIN_ROLE)?,
+        &required(env::TALLY_APP_DATABASE_PASSWORD)?,
+    )?;
+    Ok(PostgresDatabase::new(
+        required(env::TALLY_DATABASE_URL)?,
+        roles,
+    ))
+}
+
+/// The final invoice over the usage pipeline's bucket and tables and the invoices table, with
+/// the operator's plans (`TALLY_PLANS_FILE`) or the default ones.
+fn final_invoice(
+    config: &aws_config::SdkConfig,
+    aws: AwsSettings,
+    catalog: MeterCatalog,
+) -> Result<FinalInvoice, lambda_runtime::Error> {
+    let book = match std::env::var(env::TALLY_PLANS_FILE)
+        .ok()
+        .filter(|path| !path.is_empty())
+    {
+        Some(path) => PlanBook::from_toml(&std::fs::read_to_string(&path)?, &path, &catalog)?,
+        None => PlanBook::defaults(),
+    };
+    let invoices_table = std::env::var(env::TALLY_INVOICES_TABLE)
+        .ok()
+        .filter(|table| !table.is_empty())
+        .unwrap_or_else(|| DEFAULT_INVOICES_TABLE.to_owned());
+    let config = config.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let open = move || {
+        let invoices = DynamoInvoices::new(
+            DynamoTables::client(&config),
+            &invoices_table,
+            runtime.clone(),
+        );
+        Ok((aws.consumer(&config, runtime.clone())?, invoices))
+    };
+    Ok(DraftFinalInvoice::new(
+        Box::new(open),
+        catalog,
+        book,
+        clock::now,
+    ))
+}
