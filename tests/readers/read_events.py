@@ -16,9 +16,10 @@ checked against the contract:
   file's dt= folder;
 * pyarrow and DuckDB return the same multiset of rows for every file.
 
-Files elsewhere under tenants/ are layout errors, except the invoices a tenant also owns
-(tenants/{tenant_id}/invoices/...), which are a different dataset. Everything outside tenants/
-(_staging/, quarantine/, ...) is not events data and is ignored.
+Files elsewhere under tenants/ are layout errors, except the other datasets a tenant owns
+(tenants/{tenant_id}/invoices/..., audit/..., quota-events/...) and the marker onboarding puts
+at tenants/{tenant_id}/.tenant. Everything outside tenants/ (_staging/, quarantine/, ...) is not
+events data and is ignored.
 
 On success prints one JSON document to stdout and exits 0:
 
@@ -97,6 +98,11 @@ class EventsFile:
     day: dt.date
 
 
+# What a tenant's prefix holds besides its events: invoices, the control plane's audit log and
+# quota events (folders), and onboarding's marker (a file).
+OTHER_TENANT_DATA = frozenset({"invoices", "audit", "quota-events", ".tenant"})
+
+
 def find_events_files(bucket: Path) -> tuple[list[EventsFile], list[str]]:
     """Walks BUCKET_DIR/tenants and returns the events files, sorted by key, and the problems:
     every file under tenants/ that is neither an events file nor an invoice."""
@@ -118,8 +124,8 @@ def find_events_files(bucket: Path) -> tuple[list[EventsFile], list[str]]:
             path = Path(directory) / name
             key = path.relative_to(bucket).as_posix()
             parts = PurePosixPath(key).parts[1:]  # without the leading "tenants"
-            if len(parts) >= 2 and parts[1] == "invoices":
-                continue  # tenants/{tenant_id}/invoices/...: not events, not ours to check
+            if len(parts) >= 2 and parts[1] in OTHER_TENANT_DATA:
+                continue  # another dataset of the tenant's: not events, not ours to check
             try:
                 tenant_id, day = parse_events_key(parts)
             except Problem as problem:

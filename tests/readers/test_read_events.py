@@ -193,6 +193,9 @@ def good_bucket(bucket: Path) -> None:
     write_text(bucket, "_staging/half-written.parquet")
     write_text(bucket, "quarantine/dt=2026-11-26/q-1.ndjson", "{}\n")
     write_text(bucket, "tenants/acme/invoices/2026-11/invoice.pdf")
+    write_text(bucket, "tenants/acme/audit/0001795732156726-0000000001.json")
+    write_text(bucket, "tenants/acme/quota-events/2026-11/api_calls.json")
+    write_text(bucket, "tenants/acme/.tenant")
     write_text(bucket, "README")
 
 
