@@ -278,6 +278,53 @@ impl<T: TenantStore, L: AuditLog, P: Steps, C: Clock> ControlPlane<T, L, P, C> {
         Ok(Ok(stored))
     }
 
+    /// Issues the final invoice and the goodbye email of an `offboarding` tenant once, and
+    /// records what they were on the tenant. The onboarding Lambda's `conclude` action; a repeat
+    /// after they were recorded changes nothing.
+    ///
+    /// Fails with a conflict when the tenant is not offboarding.
+    pub async fn conclude_step(
+        &self,
+        tenant_id: &TenantId,
+        actor: &str,
+    ) -> Result<std::result::Result<Tenant, StepError>> {
+        let tenant = self.get(tenant_id).await?;
+        if tenant.status != Status::Offboarding {
+            return Err(Error::conflict(format!(
+                "tenant {tenant_id} is {}; the final invoice is issued only while offboarding",
+                tenant.status
+            )));
+        }
+        let concluded = match self.steps.conclude(&tenant).await {
+            Ok(concluded) => concluded,
+            Err(error) => return Ok(Err(error)),
+        };
+        let recorded = concluded
+            .resources
+            .iter()
+            .all(|(name, id)| tenant.resources.get(name) == Some(id));
+        if recorded {
+            return Ok(Ok(tenant));
+        }
+        let now = self.clock.now();
+        let stored = self
+            .modify(tenant_id, actor, "offboarding.conclude", |tenant| {
+                if tenant.status != Status::Offboarding {
+                    return Err(Error::conflict(format!(
+                        "tenant {tenant_id} became {} while its final invoice was issued",
+                        tenant.status
+                    )));
+                }
+                let mut next = tenant.clone();
+                next.resources.extend(concluded.resources.clone());
+                next.updated_at = now;
+                next.version += 1;
+                Ok(next)
+            })
+            .await?;
+        Ok(Ok(stored))
+    }
+
     /// Undoes one step and forgets what it created. The onboarding Lambda's `undo` action.
     pub async fn undo_step(
         &self,

@@ -5,19 +5,13 @@
 
 use tally_schemas::TenantId;
 use tally_tenancy::workflow::resources_of;
-use tally_tenancy::{
-    AuditEntry, AuditLog, Clock, ControlPlane, Provisioned, Status, Step, Steps, Tenant,
-    TenantStore,
-};
+use tally_tenancy::{AuditLog, Clock, ControlPlane, Status, Step, Steps, Tenant, TenantStore};
 
 use crate::error::{Error, Result};
 use crate::request::{Action, FailureCause, Request, bounded, failure_reason};
 
 /// Who the audit log names for every change the workflow makes.
 pub const ACTOR: &str = "onboarding";
-/// Attempts at recording the final invoice before a concurrent writer is reported.
-const MAX_WRITE_ATTEMPTS: usize = 5;
-
 /// Runs `request`'s action once; the tenant as it is afterwards.
 ///
 /// Fails as [`Error`] classifies: transient when trying again may help, permanent otherwise.
@@ -140,74 +134,11 @@ where
     C: Clock,
 {
     let tenant = control.get(tenant_id).await?;
-    match tenant.status {
-        Status::Offboarded => return Ok(tenant),
-        Status::Offboarding => {}
-        status => {
-            return Err(Error::permanent(format!(
-                "tenant {tenant_id} is {status}; the final invoice is issued only while offboarding"
-            )));
-        }
-    }
-    let concluded = control
-        .steps
-        .conclude(&tenant)
-        .await
-        .map_err(|error| Error::from_step("the final invoice or notice", error))?;
-    let recorded = concluded
-        .resources
-        .iter()
-        .all(|(name, id)| tenant.resources.get(name) == Some(id));
-    if recorded {
+    if tenant.status == Status::Offboarded {
         return Ok(tenant);
     }
-    record_concluded(control, tenant_id, &concluded).await
-}
-
-/// Adds what `conclude` issued to the offboarding tenant's resources, with optimistic
-/// concurrency and an audit entry: the workflow's read-modify-write, for the one change that
-/// is neither a status move nor a step.
-async fn record_concluded<T, L, P, C>(
-    control: &ControlPlane<T, L, P, C>,
-    tenant_id: &TenantId,
-    concluded: &Provisioned,
-) -> Result<Tenant>
-where
-    T: TenantStore,
-    L: AuditLog,
-    P: Steps,
-    C: Clock,
-{
-    for _ in 0..MAX_WRITE_ATTEMPTS {
-        let before = control.get(tenant_id).await?;
-        if before.status != Status::Offboarding {
-            return Err(Error::permanent(format!(
-                "tenant {tenant_id} became {} while its final invoice was issued",
-                before.status
-            )));
-        }
-        let mut after = before.clone();
-        after.resources.extend(concluded.resources.clone());
-        after.updated_at = control.clock.now();
-        after.version += 1;
-        match control.store.replace(&after).await {
-            Ok(()) => {
-                let entry = AuditEntry {
-                    tenant_id: tenant_id.clone(),
-                    at: after.updated_at,
-                    actor: ACTOR.to_owned(),
-                    action: "offboarding.conclude".to_owned(),
-                    before: Some(before),
-                    after: Some(after.clone()),
-                };
-                control.audit.append(&entry).await?;
-                return Ok(after);
-            }
-            Err(tally_tenancy::Error::Conflict { .. }) => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(Error::transient(format!(
-        "tenant {tenant_id} kept changing while its final invoice was recorded; try again"
-    )))
+    control
+        .conclude_step(tenant_id, ACTOR)
+        .await?
+        .map_err(|error| Error::from_step("the final invoice or notice", error))
 }
