@@ -149,10 +149,18 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 EOF
-    # Trust, but only over the socket and from loopback; nothing else is accepted.
+}
+
+# Writes who may connect, on every start, so that a reused cluster gets the current rules.
+write_hba() {
+    local dir="$1"
+    # Trust, but only over the socket and from loopback; nothing else is accepted. Members of
+    # tally_password_checked must give their password even there: the tests of a rotated owner
+    # password sign in as such a member.
     cat >"$dir/data/pg_hba.conf" <<'EOF'
-local   all   all                  trust
-host    all   all   127.0.0.1/32   trust
+host    all   +tally_password_checked   127.0.0.1/32   scram-sha-256
+local   all   all                       trust
+host    all   all                       127.0.0.1/32   trust
 EOF
 }
 
@@ -257,6 +265,7 @@ start() {
     ((${#dir} <= max_socket_dir_bytes)) || die "$dir is too long for a Unix socket directory"
     prepare_owner "$dir"
     init_cluster "$bin_dir" "$dir"
+    write_hba "$dir"
     if is_running "$bin_dir" "$dir" && [[ -f "$dir/port" ]]; then
         log "a server is already running in $dir"
         report_tls "$dir" " (the server was started without it: stop and start it to turn TLS on)"

@@ -1,7 +1,7 @@
 //! Tally's control plane over AWS, through the official SDK: the tenants table in DynamoDB, the
 //! audit log in S3, the onboarding steps that provision storage (an S3 prefix, an IAM policy
 //! and role), auth (Cognito), the app (manifests in S3 for a GitOps agent) and email (SES), and
-//! the starter of the Step Functions workflows. Each adapter implements a port of
+//! the starter of the Step Functions workflows, and the credentials kept in Secrets Manager. Each adapter implements a port of
 //! `tally-tenancy` and is safe to repeat; each error names the request and the resource.
 //!
 //! The ports are asynchronous, so the adapters call the SDK directly on the caller's Tokio
@@ -15,6 +15,7 @@ pub mod mail;
 pub mod manifests;
 pub mod names;
 pub mod policy;
+pub mod secrets;
 pub mod settings;
 pub mod step_functions;
 pub mod storage;
@@ -24,6 +25,7 @@ pub use audit::S3AuditLog;
 pub use auth::CognitoAuth;
 pub use mail::SesMailer;
 pub use manifests::S3Manifests;
+pub use secrets::Secrets;
 pub use settings::ControlSettings;
 pub use step_functions::{StepFunctionsStarter, Workflow};
 pub use storage::S3Storage;

@@ -9,7 +9,8 @@ use crate::tenants::DEFAULT_TENANTS_TABLE;
 use crate::{CognitoAuth, DynamoTenants, S3AuditLog, S3Storage, SesMailer, s3_client};
 
 pub use tally_runtime::env::{
-    TALLY_EMAIL_FROM, TALLY_TENANT_ROLE_PRINCIPAL, TALLY_TENANTS_TABLE, TALLY_USER_POOL_ID,
+    TALLY_EMAIL_FROM, TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN, TALLY_TENANT_ROLE_PRINCIPAL,
+    TALLY_TENANTS_TABLE, TALLY_USER_POOL_ID,
 };
 
 /// Names and settings of the control plane in AWS.
@@ -25,6 +26,8 @@ pub struct ControlSettings {
     pub email_from: Option<String>,
     /// The principal tenant roles trust, instead of the account root.
     pub tenant_role_principal: Option<String>,
+    /// The managed policy every tenant role gets as its permissions boundary.
+    pub tenant_permissions_boundary: Option<String>,
 }
 
 impl ControlSettings {
@@ -39,6 +42,7 @@ impl ControlSettings {
             user_pool_id: variable(TALLY_USER_POOL_ID),
             email_from: variable(TALLY_EMAIL_FROM),
             tenant_role_principal: variable(TALLY_TENANT_ROLE_PRINCIPAL),
+            tenant_permissions_boundary: variable(TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN),
         }
     }
 
@@ -59,8 +63,12 @@ impl ControlSettings {
             aws_sdk_iam::Client::new(config),
             &self.bucket,
         );
-        match &self.tenant_role_principal {
+        let storage = match &self.tenant_role_principal {
             Some(principal) => storage.trusting(principal),
+            None => storage,
+        };
+        match &self.tenant_permissions_boundary {
+            Some(boundary) => storage.bounded_by(boundary),
             None => storage,
         }
     }

@@ -34,6 +34,7 @@ pub struct S3Storage {
     iam: aws_sdk_iam::Client,
     bucket: String,
     trust_principal: Option<String>,
+    boundary: Option<String>,
 }
 
 impl S3Storage {
@@ -49,6 +50,7 @@ impl S3Storage {
             iam,
             bucket: bucket.into(),
             trust_principal: None,
+            boundary: None,
         }
     }
 
@@ -56,6 +58,17 @@ impl S3Storage {
     pub fn trusting(self, principal: impl Into<String>) -> S3Storage {
         S3Storage {
             trust_principal: Some(principal.into()),
+            ..self
+        }
+    }
+
+    /// The same, with every tenant role capped by the managed policy `boundary_arn` as its
+    /// permissions boundary: whatever policy a role is given later, it can do no more than the
+    /// boundary allows (infra's `tally-tenant-boundary`, which the onboarding function may only
+    /// create roles under).
+    pub fn bounded_by(self, boundary_arn: impl Into<String>) -> S3Storage {
+        S3Storage {
+            boundary: Some(boundary_arn.into()),
             ..self
         }
     }
@@ -171,6 +184,7 @@ impl S3Storage {
             .path(IAM_PATH)
             .description(format!("Tally tenant {}", tenant.tenant_id))
             .assume_role_policy_document(trust_policy(principal).to_string())
+            .set_permissions_boundary(self.boundary.clone())
             .set_tags(Some(tags(tenant)))
             .send()
             .await;
@@ -184,15 +198,39 @@ impl S3Storage {
             Err(error) if code(&error) == Some("EntityAlreadyExists") => {
                 let found = self.iam.get_role().role_name(name).send().await;
                 let found = found.map_err(|error| step_error("IAM GetRole", name, &error))?;
-                found
-                    .role()
-                    .map(|role| role.arn().to_owned())
-                    .ok_or_else(|| {
-                        StepError::permanent(format!("IAM GetRole {name}: no role in the answer"))
-                    })
+                let role = found.role().ok_or_else(|| {
+                    StepError::permanent(format!("IAM GetRole {name}: no role in the answer"))
+                })?;
+                let current = role
+                    .permissions_boundary()
+                    .and_then(|boundary| boundary.permissions_boundary_arn());
+                // A role made before the boundary was configured gets it now.
+                if let Some(boundary) = &self.boundary
+                    && current != Some(boundary.as_str())
+                {
+                    self.put_boundary(name, boundary).await?;
+                }
+                Ok(role.arn().to_owned())
             }
             Err(error) => Err(step_error("IAM CreateRole", name, &error)),
         }
+    }
+
+    async fn put_boundary(&self, role: &str, boundary: &str) -> StepResult<()> {
+        self.iam
+            .put_role_permissions_boundary()
+            .role_name(role)
+            .permissions_boundary(boundary)
+            .send()
+            .await
+            .map_err(|error| {
+                step_error(
+                    "IAM PutRolePermissionsBoundary",
+                    &format!("{role} {boundary}"),
+                    &error,
+                )
+            })?;
+        Ok(())
     }
 
     async fn attach(&self, role: &str, policy_arn: &str) -> StepResult<()> {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tally_control_aws::names::{IAM_PATH, MAX_IAM_NAME_CHARS, iam_name};
 use tally_control_aws::storage::{POLICY_RESOURCE, ROLE_RESOURCE};
 use tally_control_aws::{
-    CognitoAuth, DynamoTenants, S3AuditLog, S3Storage, SesMailer, create_table, s3_client,
+    CognitoAuth, DynamoTenants, S3AuditLog, S3Storage, Secrets, SesMailer, create_table, s3_client,
 };
 use tally_schemas::{TenantId, Timestamp};
 use tally_tenancy::{
@@ -395,7 +395,7 @@ async fn assert_policy(iam: &aws_sdk_iam::Client, arn: &str, bucket: &str, tenan
         .unwrap();
     let document = policy_json(document.policy_version().unwrap().document().unwrap());
     let statements = document["Statement"].as_array().unwrap();
-    assert_eq!(statements.len(), 2);
+    assert_eq!(statements.len(), 3);
     let objects = &statements[0];
     assert_eq!(
         objects["Action"],
@@ -415,6 +415,21 @@ async fn assert_policy(iam: &aws_sdk_iam::Client, arn: &str, bucket: &str, tenan
         .cloned()
         .unwrap_or_else(|| vec![listed.clone()]);
     assert_eq!(patterns, vec![Value::from(format!("{prefix}*"))]);
+    // The bucket's key, through S3 only, for this bucket's objects only.
+    let key = &statements[2];
+    assert_eq!(
+        key["Action"],
+        serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey"])
+    );
+    let key_condition = &key["Condition"]["StringLike"];
+    assert_eq!(key_condition["kms:ViaService"], "s3.*.amazonaws.com");
+    assert_eq!(
+        key_condition["kms:EncryptionContext:aws:s3:arn"],
+        serde_json::json!([
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/{prefix}*")
+        ])
+    );
     for statement in statements {
         assert_eq!(statement["Effect"], "Allow");
         assert_eq!(
@@ -522,6 +537,107 @@ async fn storage_round_trip(mut subject: Tenant) {
 #[ignore = "needs moto server: run scripts/test"]
 async fn storage_creates_finds_and_removes_the_prefix_policy_and_role() {
     storage_round_trip(tenant(&unique("acme-"), Tier::Standard)).await;
+}
+
+/// The permissions boundary of the role called `name`, if it has one.
+async fn boundary_of(iam: &aws_sdk_iam::Client, name: &str) -> Option<String> {
+    let role = iam.get_role().role_name(name).send().await.unwrap();
+    role.role()
+        .and_then(|role| role.permissions_boundary())
+        .and_then(|boundary| boundary.permissions_boundary_arn())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+#[ignore = "needs moto server: run scripts/test"]
+async fn a_bounded_storage_caps_new_and_existing_tenant_roles() {
+    let config = config().await;
+    let bucket = fresh_bucket(&config).await;
+    let (s3, iam) = (s3_client(&config), aws_sdk_iam::Client::new(&config));
+    let boundary = iam
+        .create_policy()
+        .policy_name(unique("tally-tenant-boundary-"))
+        .policy_document(
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let boundary = boundary.policy().unwrap().arn().unwrap().to_owned();
+    let (fresh, existing) = (
+        tenant(&unique("bounded-"), Tier::Standard),
+        tenant(&unique("unbounded-"), Tier::Premium),
+    );
+    // GIVEN a role made before a boundary was configured
+    let unbounded = S3Storage::new(s3.clone(), iam.clone(), &bucket);
+    unbounded.apply(&existing).await.unwrap();
+    assert_eq!(
+        boundary_of(&iam, &iam_name(&existing.tenant_id)).await,
+        None
+    );
+    // WHEN storage is applied with the boundary, to a new tenant and again to that one
+    let bounded = S3Storage::new(s3, iam.clone(), &bucket).bounded_by(&boundary);
+    for subject in [&fresh, &existing] {
+        bounded.apply(subject).await.unwrap();
+        // THEN both roles are capped by it
+        assert_eq!(
+            boundary_of(&iam, &iam_name(&subject.tenant_id)).await,
+            Some(boundary.clone()),
+            "{}",
+            subject.tenant_id
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto server: run scripts/test"]
+async fn secrets_are_read_as_strings_and_logins_without_repeating_them() {
+    let config = config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let create = |name: String, value: &'static str| {
+        let client = client.clone();
+        async move {
+            let created = client
+                .create_secret()
+                .name(name)
+                .secret_string(value)
+                .send()
+                .await
+                .unwrap();
+            created.arn().unwrap().to_owned()
+        }
+    };
+    let owner = create(
+        unique("rds-owner-"),
+        r#"{"username": "tally_owner", "password": "p@ss:w/rd"}"#,
+    )
+    .await;
+    let app = create(unique("app-password-"), "app-secret-value").await;
+    let malformed = create(unique("malformed-"), "not-json-secret-value").await;
+    let secrets = Secrets::from_config(&config);
+
+    assert_eq!(
+        secrets.login(&owner).await.unwrap(),
+        ("tally_owner".to_owned(), "p@ss:w/rd".to_owned())
+    );
+    assert_eq!(secrets.string(&app).await.unwrap(), "app-secret-value");
+    // A login secret of the wrong shape, or one that does not exist, is named, never shown.
+    let error = secrets.login(&malformed).await.unwrap_err();
+    assert!(
+        error.contains(&malformed) && error.contains("\"username\""),
+        "{error}"
+    );
+    assert!(!error.contains("not-json-secret-value"), "{error}");
+    let missing = format!("{owner}-missing");
+    let error = secrets.string(&missing).await.unwrap_err();
+    assert!(
+        error.contains(&missing) && error.contains("ResourceNotFoundException"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -235,7 +235,7 @@ async fn manifests_are_written_for_the_agent_and_removed_on_undo() {
     assert!(prefix.starts_with("_platform/manifests/"));
     let keys = object_keys(&s3, &bucket, &prefix).await;
     assert_eq!(keys.len(), 3, "{keys:?}");
-    let namespace = read_json(&s3, &bucket, &format!("{prefix}00-namespace.json")).await;
+    let namespace = read_json(&s3, &bucket, &format!("{prefix}00-namespace.yaml")).await;
     assert_eq!(namespace["kind"], "Namespace");
     assert_eq!(namespace["metadata"]["labels"]["tally.dev/tenant"], id);
     assert_eq!(namespace["metadata"]["labels"]["tally.dev/tier"], "premium");

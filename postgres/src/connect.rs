@@ -29,7 +29,7 @@ pub(crate) const ADMIN_STATEMENT_TIMEOUT_SECS: u64 = 120;
 /// Where to connect and how: the parsed URL, and the TLS connector when it asks for TLS.
 #[derive(Clone)]
 pub(crate) struct Endpoint {
-    config: Config,
+    pub(crate) config: Config,
     tls: Option<RustlsConnector>,
 }
 

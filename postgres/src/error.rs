@@ -100,6 +100,20 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A login from elsewhere (a secret) cannot be put into the admin URL.
+    #[error("cannot sign the database URL in with the secret's login: {reason}")]
+    Login {
+        /// What is wrong with the URL or the login; never the password.
+        reason: &'static str,
+    },
+
+    /// The admin login kept outside the URL (a secret) could not be read.
+    #[error("cannot read the database login: {reason}")]
+    LoginUnreadable {
+        /// What the source said.
+        reason: String,
+    },
+
     /// The application role's password cannot be used.
     #[error("the password of role {role} is invalid: {reason}")]
     InvalidPassword {
@@ -138,8 +152,20 @@ impl Error {
             | Error::CertificateRejected { .. }
             | Error::InvalidRoleName { .. }
             | Error::InvalidPassword { .. }
+            | Error::Login { .. }
             | Error::UnsafeSetup { .. } => false,
+            // The secret store throttled, or could not be reached: the next attempt reads again.
+            Error::LoginUnreadable { .. } => true,
         }
+    }
+
+    /// Whether the server refused the login itself (SQLSTATE 28P01 or 28000): a wrong password,
+    /// or one rotated since it was read.
+    pub fn is_login_refused(&self) -> bool {
+        self.sql_state().is_some_and(|state| {
+            *state == SqlState::INVALID_PASSWORD
+                || *state == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        })
     }
 
     /// The SQLSTATE code the server answered with, if the server answered.

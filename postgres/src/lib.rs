@@ -32,6 +32,7 @@
 mod connect;
 mod error;
 mod inspect;
+mod login;
 mod naming;
 mod provision;
 mod roles;
@@ -43,11 +44,12 @@ mod tls;
 pub use connect::{APPLICATION_NAME, CONNECT_TIMEOUT_SECS};
 pub use error::{Error, Result};
 pub use inspect::{Policy, SchemaReport, TableSecurity};
+pub use login::with_login;
 pub use naming::{
     MAX_IDENTIFIER_BYTES, TENANT_IDENTIFIER_PREFIX, quote_identifier, quote_literal,
     tenant_identifier,
 };
-pub use provision::PostgresDatabase;
+pub use provision::{Login, LoginFuture, LoginSource, PostgresDatabase};
 pub use roles::{
     AppRoles, DEFAULT_APP_GROUP_ROLE, DEFAULT_APP_LOGIN_ROLE, MAX_PASSWORD_BYTES, RoleName,
 };

@@ -4,14 +4,16 @@
 //! `TALLY_TEST_DATABASE_URL=<superuser URL> cargo test -p tally-postgres -- --include-ignored`
 //! (`scripts/postgres.sh start DIR` prints such a URL).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tally_postgres::{
-    AppRoles, AppSession, Error, POLICY_NAME, RoleName, SharedDatabase, TENANT_TABLES,
-    TEST_DATABASE_URL_VAR, tenant_identifier,
+    AppRoles, AppSession, Error, Login, LoginSource, POLICY_NAME, PostgresDatabase, RoleName,
+    SharedDatabase, TENANT_TABLES, TEST_DATABASE_URL_VAR, tenant_identifier,
 };
-use tally_schemas::TenantId;
+use tally_schemas::{TenantId, Timestamp};
+use tally_tenancy::{Provision, Status, Tenant, TenantConfig, Tier};
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
@@ -67,6 +69,8 @@ struct Fixture {
     database: String,
     roles: AppRoles,
     tracked: std::sync::Mutex<Vec<TenantId>>,
+    /// Roles a test made besides the application's, dropped with the database.
+    extra_roles: std::sync::Mutex<Vec<String>>,
 }
 
 impl Fixture {
@@ -85,6 +89,7 @@ impl Fixture {
             database,
             roles,
             tracked: std::sync::Mutex::new(Vec::new()),
+            extra_roles: std::sync::Mutex::new(Vec::new()),
         };
         let admin = fixture.server_admin().await;
         admin
@@ -185,7 +190,13 @@ impl Fixture {
         shared
     }
 
-    async fn cleanup(server: Config, database: String, roles: AppRoles, tracked: Vec<TenantId>) {
+    async fn cleanup(
+        server: Config,
+        database: String,
+        roles: AppRoles,
+        tracked: Vec<TenantId>,
+        extra_roles: Vec<String>,
+    ) {
         let dbname = server.get_dbname().unwrap_or("postgres").to_owned();
         let user = server.get_user().unwrap_or("postgres").to_owned();
         let url = connection_string(&server, &user, server.get_password(), &dbname);
@@ -200,6 +211,9 @@ impl Fixture {
         }
         statements.push(format!("DROP ROLE IF EXISTS \"{}\"", roles.login()));
         statements.push(format!("DROP ROLE IF EXISTS \"{}\"", roles.group()));
+        for role in &extra_roles {
+            statements.push(format!("DROP ROLE IF EXISTS \"{role}\""));
+        }
         for statement in statements {
             if let Err(error) = admin.batch_execute(&statement).await {
                 eprintln!("cleanup: {statement}: {error:?}");
@@ -216,12 +230,19 @@ impl Drop for Fixture {
         let database = self.database.clone();
         let roles = self.roles.clone();
         let tracked = std::mem::take(&mut *self.tracked.lock().unwrap());
+        let extra_roles = std::mem::take(&mut *self.extra_roles.lock().unwrap());
         let cleaner = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap()
-                .block_on(Fixture::cleanup(server, database, roles, tracked));
+                .block_on(Fixture::cleanup(
+                    server,
+                    database,
+                    roles,
+                    tracked,
+                    extra_roles,
+                ));
         });
         cleaner.join().expect("cleanup thread");
     }
@@ -835,4 +856,146 @@ async fn given_an_unsafe_setup_then_bootstrap_refuses_it_and_changes_nothing() {
         .bootstrap()
         .await
         .expect("bootstrap once the setup is safe again");
+}
+
+/// A standard tenant as onboarding hands it to CreateDatabase.
+fn standard_tenant(id: &str) -> Tenant {
+    let at = Timestamp::parse("2026-11-26T14:00:00Z").unwrap();
+    Tenant {
+        tenant_id: tenant(id),
+        name: format!("Tenant {id}"),
+        tier: Tier::Standard,
+        isolation: Tier::Standard.isolation(),
+        status: Status::Provisioning,
+        status_reason: None,
+        admin_email: "admin@example.com".into(),
+        plan: "standard".into(),
+        config: TenantConfig {
+            region: "us-east-1".into(),
+            features: vec![],
+        },
+        quotas: BTreeMap::new(),
+        resources: BTreeMap::new(),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+/// The group whose members sign in with a password even on loopback (scripts/postgres.sh's
+/// pg_hba.conf); everyone else is trusted there.
+const PASSWORD_CHECKED_GROUP: &str = "tally_password_checked";
+
+/// A superuser login that must give its password, as the RDS owner does; dropped with the fixture.
+async fn password_owner(fixture: &Fixture, password: &str) -> String {
+    let owner = format!("{}_owner", fixture.database);
+    fixture.extra_roles.lock().unwrap().push(owner.clone());
+    let admin = fixture.server_admin().await;
+    admin
+        .batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE {PASSWORD_CHECKED_GROUP} NOLOGIN; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        ))
+        .await
+        .expect("the password-checked group");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{owner}\" LOGIN SUPERUSER PASSWORD '{password}' \
+             IN ROLE {PASSWORD_CHECKED_GROUP}"
+        ))
+        .await
+        .expect("the owner");
+    owner
+}
+
+/// The test database's URL over TCP without credentials, as infra gives it.
+fn credential_less_url(fixture: &Fixture) -> String {
+    let port = fixture.server.get_ports().first().copied().unwrap_or(5432);
+    format!("postgres://127.0.0.1:{port}/{}", fixture.database)
+}
+
+/// A login source over a secret the test can rotate; counts its reads.
+fn rotating_secret(
+    user: &str,
+    password: &str,
+) -> (LoginSource, Arc<std::sync::Mutex<String>>, Arc<AtomicU32>) {
+    let secret = Arc::new(std::sync::Mutex::new(password.to_owned()));
+    let reads = Arc::new(AtomicU32::new(0));
+    let (user, held, counted) = (user.to_owned(), secret.clone(), reads.clone());
+    let source: LoginSource = Arc::new(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let login = Login {
+            user: user.clone(),
+            password: held.lock().unwrap().clone(),
+        };
+        Box::pin(async move { Ok(login) })
+    });
+    (source, secret, reads)
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TALLY_TEST_DATABASE_URL (scripts/postgres.sh start DIR)"]
+async fn given_the_owner_password_rotated_then_the_step_reads_the_login_again_and_goes_on() {
+    let fixture = Fixture::new("rotation").await;
+    let owner = password_owner(&fixture, "first-password").await;
+    let (source, secret, reads) = rotating_secret(&owner, "first-password");
+    let step = PostgresDatabase::new(credential_less_url(&fixture), fixture.roles.clone())
+        .signing_in_with(source);
+    let (a, b) = (standard_tenant("tenant-a"), standard_tenant("tenant-b"));
+    step.apply(&a)
+        .await
+        .expect("register a with the first password");
+    assert_eq!(reads.load(Ordering::SeqCst), 1);
+
+    // WHEN the secret is rotated and the step's session is cut
+    let admin = fixture.server_admin().await;
+    admin
+        .batch_execute(&format!(
+            "ALTER ROLE \"{owner}\" PASSWORD 'second-password'"
+        ))
+        .await
+        .unwrap();
+    *secret.lock().unwrap() = "second-password".into();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            &[&owner],
+        )
+        .await
+        .unwrap();
+
+    // THEN the next step (or, when it met the cut connection, its retry, as Step Functions
+    // retries a transient error) is refused the old password, reads the secret again, and
+    // succeeds
+    if let Err(error) = step.apply(&b).await {
+        assert!(error.is_transient(), "{error}");
+        step.apply(&b).await.expect("register b after the rotation");
+    }
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
+    let mut shared = fixture.shared().await;
+    assert!(shared.tenant_exists(&a.tenant_id).await.unwrap());
+    assert!(shared.tenant_exists(&b.tenant_id).await.unwrap());
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TALLY_TEST_DATABASE_URL (scripts/postgres.sh start DIR)"]
+async fn given_a_wrong_password_in_the_secret_then_the_step_fails_for_good_after_one_more_read() {
+    let fixture = Fixture::new("wrongpw").await;
+    let owner = password_owner(&fixture, "the-real-one").await;
+    let (source, _secret, reads) = rotating_secret(&owner, "not-the-real-one");
+    let step = PostgresDatabase::new(credential_less_url(&fixture), fixture.roles.clone())
+        .signing_in_with(source);
+
+    let error = step.apply(&standard_tenant("tenant-a")).await.unwrap_err();
+
+    assert!(!error.is_transient(), "{error}");
+    assert!(
+        error.to_string().contains("password authentication failed"),
+        "{error}"
+    );
+    assert!(
+        !error.to_string().contains("not-the-real-one"),
+        "the password leaked: {error}"
+    );
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
 }

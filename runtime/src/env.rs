@@ -34,6 +34,9 @@ pub const TALLY_EMAIL_FROM: &str = "TALLY_EMAIL_FROM";
 /// The principal (an IAM ARN or account id) that tenant storage roles trust (default: the
 /// account's root, so the account's own IAM policies decide who may assume them).
 pub const TALLY_TENANT_ROLE_PRINCIPAL: &str = "TALLY_TENANT_ROLE_PRINCIPAL";
+/// The ARN of the managed policy every tenant role gets as its permissions boundary (infra's
+/// `tally-tenant-boundary`); unset, tenant roles have none.
+pub const TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN: &str = "TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN";
 /// The ARN of the onboarding state machine the admin API starts.
 pub const TALLY_ONBOARDING_STATE_MACHINE_ARN: &str = "TALLY_ONBOARDING_STATE_MACHINE_ARN";
 /// The ARN of the offboarding state machine the admin API starts.
@@ -48,6 +51,13 @@ pub const TALLY_DATABASE_CA_FILE: &str = "TALLY_DATABASE_CA_FILE";
 /// The password of the application's login role in the shared database (role
 /// `tally_app_login`), set by the CreateDatabase step's bootstrap.
 pub const TALLY_APP_DATABASE_PASSWORD: &str = "TALLY_APP_DATABASE_PASSWORD";
+/// The ARN of the Secrets Manager secret holding the shared database owner's
+/// `{"username", "password"}` (kept and rotated by RDS); when set, the onboarding function signs
+/// `TALLY_DATABASE_URL` in with it, read afresh after any failed attempt.
+pub const TALLY_DATABASE_SECRET_ARN: &str = "TALLY_DATABASE_SECRET_ARN";
+/// The ARN of the Secrets Manager secret holding the application login's password; when set, it
+/// stands in for `TALLY_APP_DATABASE_PASSWORD`.
+pub const TALLY_APP_DATABASE_PASSWORD_SECRET_ARN: &str = "TALLY_APP_DATABASE_PASSWORD_SECRET_ARN";
 /// Test hook: abort the process at a named point of an ingest (`after-stage:N`,
 /// `after-commit:N`, `after-publish:N`, counting commits from 1), to prove recovery.
 pub const TALLY_CRASH_AT: &str = "TALLY_CRASH_AT";

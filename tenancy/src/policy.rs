@@ -18,6 +18,14 @@ pub fn storage_policy(bucket: &str, tenant: &Tenant) -> Value {
     });
     let mut list_condition = condition.clone();
     list_condition["StringLike"] = json!({ "s3:prefix": [format!("tenants/{tag}/*")] });
+    let mut key_condition = condition.clone();
+    key_condition["StringLike"] = json!({
+        "kms:ViaService": "s3.*.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": [
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/tenants/{tag}/*"),
+        ],
+    });
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -34,6 +42,17 @@ pub fn storage_policy(bucket: &str, tenant: &Tenant) -> Value {
                 "Action": "s3:ListBucket",
                 "Resource": format!("arn:aws:s3:::{bucket}"),
                 "Condition": list_condition,
+            },
+            {
+                // The bucket encrypts with its KMS key (SSE-KMS with a bucket key), so reading
+                // and writing an object needs the key too: only through S3, and only for this
+                // bucket (the encryption context is the bucket's ARN with a bucket key, the
+                // object's without one).
+                "Sid": "TenantObjectsEncryption",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": key_condition,
             },
         ],
     })

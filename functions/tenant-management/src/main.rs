@@ -62,6 +62,7 @@ async fn build_api(settings: &Settings) -> Result<LambdaApi, lambda_runtime::Err
         user_pool_id: None,
         email_from: None,
         tenant_role_principal: None,
+        tenant_permissions_boundary: None,
     };
     let tenants = control.tenants(&config);
     let onboarding = StepFunctionsOnboarding {
