@@ -397,7 +397,7 @@ fn tenants_are_onboarded_audited_and_offboarded_with_every_local_effect() {
         "{policy}"
     );
     let quota =
-        fs::read_to_string(data_dir.join("manifests/acme-corp/20-resource-quota.json")).unwrap();
+        fs::read_to_string(data_dir.join("manifests/acme-corp/20-resource-quota.yaml")).unwrap();
     assert!(quota.contains("\"limits.cpu\": \"2\""), "{quota}");
     let outbox: Vec<_> = fs::read_dir(data_dir.join("outbox")).unwrap().collect();
     assert_eq!(outbox.len(), 1, "one welcome email");

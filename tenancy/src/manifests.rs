@@ -1,7 +1,8 @@
 //! The Kubernetes objects of a tenant's app (the DeployApp step): a Namespace labelled with the
 //! tenant and tier, a NetworkPolicy that isolates it, and a ResourceQuota derived from the
-//! tenant's quotas. Built as JSON (which `kubectl apply -f` reads as it reads YAML), from
-//! validated fields only.
+//! tenant's quotas. Built as JSON from validated fields only, in files named `*.yaml`: JSON is
+//! YAML, and a GitOps agent (Flux's kustomize-controller, see infra's eks-addons) applies the
+//! `*.yaml` and `*.yml` files of a directory and no others.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -37,7 +38,7 @@ pub fn manifests(tenant: &Tenant) -> Vec<(String, Value)> {
     });
     vec![
         (
-            "00-namespace.json".to_owned(),
+            "00-namespace.yaml".to_owned(),
             json!({
                 "apiVersion": "v1",
                 "kind": "Namespace",
@@ -45,11 +46,11 @@ pub fn manifests(tenant: &Tenant) -> Vec<(String, Value)> {
             }),
         ),
         (
-            "10-network-policy.json".to_owned(),
+            "10-network-policy.yaml".to_owned(),
             network_policy(&namespace, &labels),
         ),
         (
-            "20-resource-quota.json".to_owned(),
+            "20-resource-quota.yaml".to_owned(),
             resource_quota(tenant, &namespace, &labels),
         ),
     ]

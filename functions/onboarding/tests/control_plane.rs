@@ -547,7 +547,7 @@ async fn assert_manifests(world: &World, tenant: &Tenant) {
     let s3 = s3_client(&world.aws);
     let prefix = manifests_prefix(&tenant.tenant_id);
     assert_eq!(keys(&s3, &world.bucket, &prefix).await.len(), 3);
-    let namespace = read_json(&s3, &world.bucket, &format!("{prefix}00-namespace.json")).await;
+    let namespace = read_json(&s3, &world.bucket, &format!("{prefix}00-namespace.yaml")).await;
     let labels = &namespace["metadata"]["labels"];
     assert_eq!(labels["tally.dev/tenant"], tenant.tenant_id.as_str());
     assert_eq!(labels["tally.dev/tier"], tenant.tier.as_str());
