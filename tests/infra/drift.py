@@ -35,10 +35,22 @@ What is held against what:
 - the Glue tables' columns equal the Arrow schemas of schemas/src/table.rs, and their partition
   projection templates equal the layout of schemas/src/layout.rs;
 - the dashboard's EMF namespace, dimension and metrics equal functions/usage-consumer;
+- the tenant data bucket expires superseded ledger records early under the code's LEDGER_PREFIX;
 - the event source mapping keeps the settings the exactly-once design relies on;
 - every var a stack gives a component is declared by it, every required var is given, and every
   `!terraform.state` reference names a component and an output that exist;
-- the atmos workflows run every component, each after the ones it depends on.
+- the atmos workflows run every component, each after the ones it depends on;
+- every component's vpc_id and subnet_ids come, through `!terraform.state`, from the network
+  component's VPC and private subnets (no account-specific ids in the stacks);
+- the GitOps agent (a Helm release whose Flux Bucket source is given bucket.prefix) syncs the
+  prefix control-aws/src/manifests.rs MANIFESTS_PREFIX names, of the bucket the onboarding
+  function writes, which the onboarding function may write under; its role may read that prefix
+  and nothing else of the bucket. The file names tally-tenancy gives the manifests are ones the
+  agent's kustomize-controller applies (`*.yaml`);
+- the onboarding function is given, as TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN, the ARN of the
+  tally-tenant-boundary policy, kept out of the tenant IAM path and allowing only S3, DynamoDB and
+  KMS within the tenant's own prefix, and its role may create a tenant role, or put a boundary on
+  one, only with that boundary, and never remove it.
 """
 
 from __future__ import annotations
@@ -683,6 +695,10 @@ def check(root: Path) -> list[str]:
     problems += check_tenants_table(root, components, stacks)
     problems += check_state_machines(root, components, stacks, crates)
     problems += check_admin_api(root, components, stacks, crates)
+    problems += check_network(components, stacks)
+    problems += check_gitops_agent(root, components, stacks)
+    problems += check_tenant_boundary(root, components, stacks)
+    problems += check_ledger_lifecycle(root, components)
     return problems
 
 
@@ -1118,6 +1134,24 @@ def check_one_bucket(components: dict[str, Component], stacks: list[Stack]) -> l
     return problems
 
 
+def check_ledger_lifecycle(root: Path, components: dict[str, Component]) -> list[str]:
+    """The tenant data bucket expires superseded ledger records early under the prefix the code
+    writes them to (schemas/src/layout.rs LEDGER_PREFIX)."""
+    ledger = rust_string_consts(root / "schemas/src/layout.rs").get("LEDGER_PREFIX")
+    component = components.get("s3-tenant-data")
+    if ledger is None or component is None or "bucket" not in component.modules:
+        return ["s3-tenant-data: no module bucket, or schemas/src/layout.rs has no LEDGER_PREFIX"]
+    _, arguments = component.modules["bucket"]
+    prefixes = arguments.get("noncurrent_version_expiration_days_by_prefix") or {}
+    keys = {str(key).strip('"') for key in prefixes}
+    if ledger not in keys:
+        return [
+            f"s3-tenant-data: noncurrent ledger versions expire early under {sorted(keys)}, but "
+            f"the code writes its ledger under LEDGER_PREFIX {ledger!r}"
+        ]
+    return []
+
+
 def check_monitoring(root: Path, components: dict[str, Component]) -> list[str]:
     text = (root / "functions/usage-consumer/src/lib.rs").read_text()
     namespace = rust_string_consts(root / "functions/usage-consumer/src/lib.rs").get(
@@ -1550,6 +1584,371 @@ def _check_admin_authorizer(
             f"TALLY_APP_CLIENT_ID to {wanted!r}"
         ]
     return []
+
+
+# -- The network ------------------------------------------------------------------------------------
+
+NETWORK_COMPONENT = "network"
+# Which output of the network component each network variable of a component must come from.
+NETWORK_VARIABLES = {"vpc_id": "vpc_id", "subnet_ids": "private_subnet_ids"}
+
+
+def _origin(components: dict[str, Component], stack: Stack, component: str, var: str) -> Any:
+    """Where a var's value comes from: following `!terraform.state` references through outputs
+    that only pass a var of theirs on, the (component, output) that makes it, or the literal."""
+    for _ in range(20):
+        value = stack.vars(component).get(var)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], StateRef):
+            value = value[0]
+        if not isinstance(value, StateRef):
+            return value
+        expression = components.get(value.component, Component("", Path())).outputs.get(value.output)
+        passed = re.fullmatch(r"\$\{var\.(\w+)\}", str(expression))
+        if not passed:
+            return (value.component, value.output)
+        component, var = value.component, passed.group(1)
+    return None
+
+
+def check_network(components: dict[str, Component], stacks: list[Stack]) -> list[str]:
+    """Every component placed in the VPC gets the network component's VPC and private subnets."""
+    if NETWORK_COMPONENT not in components:
+        return [f"no {NETWORK_COMPONENT} component creates the VPC"]
+    problems = []
+    for stack in stacks:
+        for name in stack.component_names():
+            component = components.get(name)
+            for var, output in NETWORK_VARIABLES.items():
+                if component is None or var not in component.variables or name == NETWORK_COMPONENT:
+                    continue
+                origin = _origin(components, stack, name, var)
+                if origin != (NETWORK_COMPONENT, output):
+                    problems.append(
+                        f"stack {stack.name}: {name}.{var} is {origin!r}, not the "
+                        f"{NETWORK_COMPONENT} component's {output}"
+                    )
+    return problems
+
+
+# -- The platform: the GitOps agent and the tenant roles' boundary ----------------------------------
+
+MANIFESTS_SOURCE = "control-aws/src/manifests.rs"
+TENANT_MANIFESTS_SOURCE = "tenancy/src/manifests.rs"
+IAM_NAMES_SOURCE = "control-aws/src/names.rs"
+TENANT_TAG_SOURCE = "tenancy/src/policy.rs"
+# The files kustomize-controller builds a kustomization of when a directory has none (fluxcd/pkg
+# kustomize generator): the agent applies no other.
+GITOPS_MANIFEST_SUFFIXES = (".yaml", ".yml")
+BOUNDARY_VARIABLE = "TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN"
+# The managed policy the code's docs and the runbook name as the tenant roles' boundary.
+BOUNDARY_POLICY_NAME = "tally-tenant-boundary"
+# What a permissions boundary of a tenant role may allow at most.
+BOUNDARY_SERVICES = ("s3:", "dynamodb:", "kms:")
+
+
+def policy_statements(component: Component, reference: Any) -> list[dict[str, Any]]:
+    """The statements of the policy document `${data.aws_iam_policy_document.X.json}` or
+    `${module.M.json}` names, with those of its source_policy_documents, in terms of `component`
+    (a module's vars replaced by the call's arguments)."""
+    match = REFERENCE.match(str(reference))
+    parts = match.group(1).split(".") if match else []
+    if len(parts) == 4 and parts[:2] == ["data", "aws_iam_policy_document"] and parts[3] == "json":
+        body = component.data.get(("aws_iam_policy_document", parts[2]), {})
+        statements: list[dict[str, Any]] = []
+        for source in body.get("source_policy_documents") or []:
+            statements += policy_statements(component, source)
+        return statements + list(body.get("statement") or [])
+    if len(parts) == 3 and parts[0] == "module" and parts[1] in component.modules:
+        module, arguments = component.modules[parts[1]]
+        values = {
+            name: arguments[name] if name in arguments else body.get("default")
+            for name, body in module.variables.items()
+        }
+        return substitute_vars(policy_statements(module, module.outputs.get(parts[2])), values)
+    return []
+
+
+def _allowed(statement: dict[str, Any]) -> bool:
+    return statement.get("effect", "Allow") == "Allow"
+
+
+def _object_key(rendered: str) -> str | None:
+    """The key pattern of a rendered S3 object ARN (a bucket ARN holds no `/`)."""
+    return rendered.split("/", 1)[1] if "/" in rendered else None
+
+
+def _listed_prefixes(resolver: Resolver, component: str, statement: dict[str, Any]) -> list[str]:
+    """The s3:prefix values a statement's conditions allow a listing, rendered."""
+    return [
+        resolver.render(component, value)
+        for condition in statement.get("condition", [])
+        if condition.get("variable") == "s3:prefix"
+        for value in condition.get("values", [])
+    ]
+
+
+def _onboarding(root: Path, components: dict[str, Component]) -> list[Component]:
+    return [
+        component
+        for component, _, body in lambda_functions(components)
+        if _package_binary(root, component, body) == ONBOARDING_BINARY
+    ]
+
+
+def _role_statements(component: Component) -> list[dict[str, Any]]:
+    """The statements a Lambda component gives its function's role (its module's policy_json)."""
+    statements = []
+    for _, arguments in component.modules.values():
+        if "policy_json" in arguments:
+            statements += policy_statements(component, arguments["policy_json"])
+    return statements
+
+
+def manifest_file_names(root: Path) -> list[str]:
+    """The file names tally-tenancy's manifests() gives a tenant's manifests."""
+    body = _function_body((root / TENANT_MANIFESTS_SOURCE).read_text(), "manifests")
+    return re.findall(r'"([\w.-]+\.[a-z]+)"\.to_owned\(\)', body)
+
+
+def check_gitops_agent(
+    root: Path, components: dict[str, Component], stacks: list[Stack]
+) -> list[str]:
+    prefix = rust_string_consts(root / MANIFESTS_SOURCE).get("MANIFESTS_PREFIX")
+    if prefix is None:
+        return [f"{MANIFESTS_SOURCE}: no MANIFESTS_PREFIX"]
+    names = manifest_file_names(root)
+    unapplied = [name for name in names if not name.endswith(GITOPS_MANIFEST_SUFFIXES)]
+    problems = []
+    if not names:
+        problems.append(f"{TENANT_MANIFESTS_SOURCE}: no manifest file names found in manifests()")
+    if unapplied:
+        problems.append(
+            f"{TENANT_MANIFESTS_SOURCE}: DeployApp writes {unapplied}, but the GitOps agent's "
+            f"kustomize-controller builds its kustomization of {list(GITOPS_MANIFEST_SUFFIXES)} "
+            "files only, so it would apply none of them (JSON is YAML: name them *.yaml)"
+        )
+    agents = [
+        (component, name, body, {item.get("name"): item.get("value") for item in body.get("set", [])})
+        for component in components.values()
+        for name, body in component.resources_of("helm_release").items()
+        if any(item.get("name") == "bucket.prefix" for item in body.get("set", []))
+    ]
+    if not agents:
+        return problems + [
+            f"no helm_release gives a Flux Bucket source bucket.prefix: nothing applies {prefix}"
+        ]
+    writers = _onboarding(root, components)
+    for component, name, body, values in agents:
+        where = f"{component.name}: helm_release.{name}"
+        problems += _check_chart(component, where, body)
+        problems += _check_reader(components, component, stacks, prefix)
+        for stack in stacks:
+            resolver = Resolver(components, stack)
+            synced = resolver.resolve(component.name, values.get("bucket.prefix"))
+            if synced != prefix:
+                problems.append(
+                    f"stack {stack.name}: {where} syncs bucket prefix {synced!r}, but "
+                    f"{MANIFESTS_SOURCE} MANIFESTS_PREFIX is {prefix!r}"
+                )
+            bucket = resolver.resolve(component.name, values.get("bucket.name"))
+            for writer in writers:
+                written = resolver.resolve(
+                    writer.name, writer.locals.get("environment_required", {}).get("TALLY_BUCKET_NAME")
+                )
+                if bucket != written:
+                    problems.append(
+                        f"stack {stack.name}: {where} syncs bucket {bucket!r}, but {writer.name} "
+                        f"writes the manifests to {written!r}"
+                    )
+    for writer in writers:
+        problems += _check_writer(components, writer, stacks, prefix)
+    return problems
+
+
+def _check_chart(component: Component, where: str, body: dict[str, Any]) -> list[str]:
+    """The release's chart (in the component) has a Bucket source whose prefix is the value."""
+    chart = re.fullmatch(r"\$\{path\.module\}/(.+)", str(body.get("chart")))
+    directory = component.directory / chart.group(1) if chart else None
+    templates = sorted(directory.glob("templates/*.yaml")) if directory else []
+    for template in templates:
+        text = template.read_text()
+        if re.search(r"^kind:\s*Bucket\s*$", text, re.MULTILINE):
+            if re.search(r"^\s*prefix:.*\.Values\.bucket\.prefix\b", text, re.MULTILINE):
+                return []
+            return [f"{where}: the Bucket source of {template.relative_to(component.directory)} has no prefix from bucket.prefix"]
+    return [f"{where}: no Bucket source among the templates of the chart {body.get('chart')!r}"]
+
+
+def _check_reader(
+    components: dict[str, Component], component: Component, stacks: list[Stack], prefix: str
+) -> list[str]:
+    """The roles the component gives pods through Pod Identity read the prefix and nothing else."""
+    problems = []
+    roles = {
+        REFERENCE.match(str(body.get("role_arn"))).group(1).split(".")[1]
+        for body in component.resources_of("aws_eks_pod_identity_association").values()
+        if REFERENCE.match(str(body.get("role_arn")))
+    }
+    for role in sorted(roles):
+        for policy_name, policy in component.resources_of("aws_iam_role_policy").items():
+            if f"aws_iam_role.{role}." not in str(policy.get("role")):
+                continue
+            where = f"{component.name}: aws_iam_role.{role}"
+            for stack in stacks:
+                resolver = Resolver(components, stack)
+                for statement in policy_statements(component, policy.get("policy")):
+                    problems += _check_reader_statement(resolver, component, where, statement, prefix, stack)
+    return problems
+
+
+def _check_reader_statement(
+    resolver: Resolver,
+    component: Component,
+    where: str,
+    statement: dict[str, Any],
+    prefix: str,
+    stack: Stack,
+) -> list[str]:
+    if not _allowed(statement):
+        return []
+    actions = statement.get("actions", [])
+    problems = []
+    for action in actions:
+        if action not in ("s3:GetObject", "s3:ListBucket", "kms:Decrypt"):
+            problems.append(f"stack {stack.name}: {where} may {action}; the agent only reads")
+    if "s3:GetObject" in actions:
+        for resource in statement.get("resources", []):
+            key = _object_key(resolver.render(component.name, resource))
+            if key is None or not (key.startswith(prefix) or key == ".sourceignore"):
+                problems.append(
+                    f"stack {stack.name}: {where} may s3:GetObject {key!r}, outside {prefix!r}"
+                )
+    if "s3:ListBucket" in actions:
+        listed = _listed_prefixes(resolver, component.name, statement)
+        if not listed or not all(value.startswith(prefix) for value in listed):
+            problems.append(
+                f"stack {stack.name}: {where} may list prefixes {listed}, not only {prefix!r}"
+            )
+    return problems
+
+
+def _check_writer(
+    components: dict[str, Component], writer: Component, stacks: list[Stack], prefix: str
+) -> list[str]:
+    """The onboarding function may write the manifests where the agent reads them."""
+    problems = []
+    for stack in stacks:
+        resolver = Resolver(components, stack)
+        keys = [
+            _object_key(resolver.render(writer.name, resource))
+            for statement in _role_statements(writer)
+            if _allowed(statement) and "s3:PutObject" in statement.get("actions", [])
+            for resource in statement.get("resources", [])
+        ]
+        if f"{prefix}*" not in keys:
+            problems.append(
+                f"stack {stack.name}: {writer.name}: the onboarding function may not write "
+                f"{prefix}* (it may write {sorted(key for key in keys if key)})"
+            )
+    return problems
+
+
+def check_tenant_boundary(
+    root: Path, components: dict[str, Component], stacks: list[Stack]
+) -> list[str]:
+    tenant_path = rust_string_consts(root / IAM_NAMES_SOURCE).get("IAM_PATH", "<no IAM_PATH>")
+    tag = rust_string_consts(root / TENANT_TAG_SOURCE).get("TENANT_TAG", "<no TENANT_TAG>")
+    tenant_prefix = f"tenants/${{aws:PrincipalTag/{tag}}}/"
+    problems = []
+    for writer in _onboarding(root, components):
+        required = writer.locals.get("environment_required", {})
+        if BOUNDARY_VARIABLE not in required:
+            continue
+        where = f"{writer.name}: {BOUNDARY_VARIABLE}"
+        for stack in stacks:
+            resolver = Resolver(components, stack)
+            boundary = resolver.resolve(writer.name, required[BOUNDARY_VARIABLE])
+            if not (
+                isinstance(boundary, ResourceRef)
+                and boundary.kind == "aws_iam_policy"
+                and boundary.attribute == "arn"
+            ):
+                problems.append(f"stack {stack.name}: {where} resolves to {boundary!r}, not a policy's ARN")
+                continue
+            policy = components[boundary.component].resources.get(("aws_iam_policy", boundary.name), {})
+            name = resolver.resolve(boundary.component, policy.get("name"))
+            path = resolver.resolve(boundary.component, policy.get("path", "/"))
+            if name != BOUNDARY_POLICY_NAME:
+                problems.append(
+                    f"stack {stack.name}: {where} resolves to the policy {name!r}, not {BOUNDARY_POLICY_NAME}"
+                )
+            if isinstance(path, str) and path.startswith(tenant_path):
+                problems.append(
+                    f"stack {stack.name}: {boundary.component}: the boundary's path {path!r} is under "
+                    f"{IAM_NAMES_SOURCE} IAM_PATH {tenant_path!r}, where the onboarding function may "
+                    "delete and attach policies"
+                )
+            statements = policy_statements(components[boundary.component], policy.get("policy"))
+            for statement in filter(_allowed, statements):
+                problems += _check_boundary_statement(
+                    resolver, boundary.component, stack, statement, tenant_prefix
+                )
+            problems += _check_role_creation(resolver, writer, stack, required[BOUNDARY_VARIABLE])
+    return problems
+
+
+def _check_boundary_statement(
+    resolver: Resolver, component: str, stack: Stack, statement: dict[str, Any], tenant_prefix: str
+) -> list[str]:
+    """A boundary statement allows S3, DynamoDB and KMS only, objects and listings only of the
+    tenant's prefix."""
+    where = f"stack {stack.name}: {component}: the tenant boundary's {statement.get('sid')}"
+    actions = statement.get("actions", [])
+    problems = [
+        f"{where} allows {action}, outside {list(BOUNDARY_SERVICES)}"
+        for action in actions
+        if not action.startswith(BOUNDARY_SERVICES) or action.endswith(":*")
+    ]
+    if any(action.startswith("s3:") and action != "s3:ListBucket" for action in actions):
+        for resource in statement.get("resources", []):
+            key = _object_key(resolver.render(component, resource))
+            if key is None or not key.startswith(tenant_prefix):
+                problems.append(f"{where} allows objects {key!r}, outside {tenant_prefix!r}")
+    if "s3:ListBucket" in actions:
+        listed = _listed_prefixes(resolver, component, statement)
+        if not listed or not all(value.startswith(tenant_prefix) for value in listed):
+            problems.append(f"{where} allows listing {listed}, not only {tenant_prefix!r}")
+    return problems
+
+
+ROLE_BOUNDARY_ACTIONS = ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
+
+
+def _check_role_creation(
+    resolver: Resolver, writer: Component, stack: Stack, boundary: str
+) -> list[str]:
+    """The function's role creates tenant roles, and bounds them, only with the boundary, and
+    never removes a boundary."""
+    problems = []
+    wanted = resolver.resolve(writer.name, boundary)
+    for statement in filter(_allowed, _role_statements(writer)):
+        actions = statement.get("actions", [])
+        where = f"stack {stack.name}: {writer.name}: statement {statement.get('sid')}"
+        if any(action in ("*", "iam:*", "iam:DeleteRolePermissionsBoundary") for action in actions):
+            problems.append(f"{where} may remove a tenant role's boundary ({actions})")
+        bounded = [
+            [resolver.resolve(writer.name, value) for value in condition.get("values", [])]
+            for condition in statement.get("condition", [])
+            if condition.get("test") == "StringEquals"
+            and condition.get("variable") == "iam:PermissionsBoundary"
+        ]
+        for action in actions:
+            if action in ROLE_BOUNDARY_ACTIONS and [wanted] not in bounded:
+                problems.append(
+                    f"{where} allows {action} without iam:PermissionsBoundary equal to "
+                    f"{BOUNDARY_VARIABLE} ({wanted!r})"
+                )
+    return problems
 
 
 def main(arguments: list[str]) -> int:

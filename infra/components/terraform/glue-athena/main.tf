@@ -235,87 +235,18 @@ resource "aws_kms_alias" "results" {
   target_key_id = aws_kms_key.results.key_id
 }
 
-resource "aws_s3_bucket" "results" {
-  #checkov:skip=CKV_AWS_144:Query results are reproducible from the tenant data and expire after results_expiration_days; they need no replica.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes object events of the query results.
-  bucket = local.results_bucket_name
-}
+# Query results are reproducible from the tenant data: they expire after
+# results_expiration_days, and an unfinished upload is aborted after a day.
+module "results_bucket" {
+  source = "../../../modules/secure-bucket"
 
-resource "aws_s3_bucket_ownership_controls" "results" {
-  bucket = aws_s3_bucket.results.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "results" {
-  bucket                  = aws_s3_bucket.results.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "results" {
-  bucket = aws_s3_bucket.results.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "results" {
-  bucket = aws_s3_bucket.results.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.results.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_logging" "results" {
-  bucket        = aws_s3_bucket.results.id
-  target_bucket = var.access_log_bucket_name
-  target_prefix = "${local.results_bucket_name}/"
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "results" {
-  bucket = aws_s3_bucket.results.id
-  rule {
-    id     = "expire-query-results"
-    status = "Enabled"
-    # Every object: an empty prefix (an empty filter block warns on some provider versions).
-    filter {
-      prefix = ""
-    }
-    expiration {
-      days = var.results_expiration_days
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = 1
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-  depends_on = [aws_s3_bucket_versioning.results]
-}
-
-resource "aws_s3_bucket_policy" "results" {
-  bucket = aws_s3_bucket.results.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "s3:*"
-      Resource  = [aws_s3_bucket.results.arn, "${aws_s3_bucket.results.arn}/*"]
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-  })
-  depends_on = [aws_s3_bucket_public_access_block.results]
+  bucket_name                            = local.results_bucket_name
+  kms_key_arn                            = aws_kms_key.results.arn
+  access_log_bucket_name                 = var.access_log_bucket_name
+  lifecycle_rule_id                      = "expire-query-results"
+  expiration_days                        = var.results_expiration_days
+  noncurrent_version_expiration_days     = 1
+  abort_incomplete_multipart_upload_days = 1
 }
 
 resource "aws_athena_workgroup" "finance" {
@@ -333,7 +264,7 @@ resource "aws_athena_workgroup" "finance" {
     }
 
     result_configuration {
-      output_location = "s3://${aws_s3_bucket.results.id}/results/"
+      output_location = "s3://${module.results_bucket.bucket_name}/results/"
 
       encryption_configuration {
         encryption_option = "SSE_KMS"
@@ -514,13 +445,13 @@ data "aws_iam_policy_document" "finance_query" {
       "s3:ListMultipartUploadParts",
       "s3:PutObject",
     ]
-    resources = ["${aws_s3_bucket.results.arn}/results/*"]
+    resources = ["${module.results_bucket.bucket_arn}/results/*"]
   }
 
   statement {
     sid       = "ListResults"
     actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
-    resources = [aws_s3_bucket.results.arn]
+    resources = [module.results_bucket.bucket_arn]
   }
 
   statement {

@@ -10,7 +10,7 @@ output "workgroup_name" {
 
 output "results_bucket_name" {
   description = "Where the workgroup writes query results."
-  value       = aws_s3_bucket.results.id
+  value       = module.results_bucket.bucket_name
 }
 
 output "named_query_ids" {

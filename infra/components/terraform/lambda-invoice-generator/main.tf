@@ -4,8 +4,6 @@
 # every tenant's gauges up to its processing time, which commits to the tenant's ledger like the
 # consumer does; so it needs the consumer's ledger permissions too.
 
-data "aws_region" "current" {}
-
 locals {
   # Every variable functions/invoice-generator/src/main.rs reads, with AwsSettings::from_env
   # (aws/src/settings.rs). tests/infra/test_drift.py holds these names against runtime/src/env.rs.
@@ -39,93 +37,33 @@ resource "aws_sqs_queue" "dead_letter" {
   kms_data_key_reuse_period_seconds = 300
 }
 
+# Loading a ledger finishes its pending commit (promoting the consumer's staged objects), and
+# bringing gauges up to date commits a record: the ledger statements every committing function
+# shares. A run without a tenant lists the ledger heads (Scan) and reads the month's rollups of
+# every tenant (Scan); with a tenant it queries.
+module "metering_policy" {
+  source = "../../../modules/metering-policy"
+
+  tenant_data_bucket_arn  = var.tenant_data_bucket_arn
+  tenant_data_kms_key_arn = var.tenant_data_kms_key_arn
+  published_prefixes = [
+    "tenants/*/usage/events/*",
+    "tenants/*/invoices/*",
+    "tenants/*/quota-events/*",
+    "quarantine/*",
+  ]
+  state_table_arn       = var.state_table_arn
+  state_table_actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]
+  rollups_table_arn     = var.rollups_table_arn
+  rollups_table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]
+  invoices_table_arn    = var.invoices_table_arn
+  tenants_table_arn     = var.tenants_table_arn
+  tenants_kms_key_arn   = var.tenants_kms_key_arn
+  table_kms_key_arns    = [var.tables_kms_key_arn]
+}
+
 data "aws_iam_policy_document" "function" {
-  # Loading a ledger finishes its pending commit (promoting the consumer's staged objects), and
-  # bringing gauges up to date commits a record; the same keys as the consumer's.
-  statement {
-    sid     = "StageAndKeepLedgers"
-    actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/_staging/stream/*",
-      "${var.tenant_data_bucket_arn}/_ledger/*",
-    ]
-  }
-
-  statement {
-    sid     = "PublishEventsQuarantineAndInvoices"
-    actions = ["s3:PutObject", "s3:GetObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/tenants/*/usage/events/*",
-      "${var.tenant_data_bucket_arn}/tenants/*/invoices/*",
-      "${var.tenant_data_bucket_arn}/tenants/*/quota-events/*",
-      "${var.tenant_data_bucket_arn}/quarantine/*",
-    ]
-  }
-
-  # HeadObject and GetObject of a missing key answer 404 only with s3:ListBucket; the code tells
-  # a missing object (a new invoice, a finished promotion) by it.
-  statement {
-    sid       = "TellMissingKeysApart"
-    actions   = ["s3:ListBucket"]
-    resources = [var.tenant_data_bucket_arn]
-  }
-
-  statement {
-    sid       = "UseTheTenantDataKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.tenant_data_kms_key_arn]
-  }
-
-  # A run without a tenant lists the ledger heads (Scan) and reads the month's rollups of every
-  # tenant (Scan); with a tenant it queries.
-  statement {
-    sid       = "KeepLedgerHeadsAndCounts"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]
-    resources = [var.state_table_arn]
-  }
-
-  statement {
-    sid       = "ReadAndApplyRollups"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]
-    resources = [var.rollups_table_arn]
-  }
-
-  # An invoice is stored with one TransactWriteItems of conditional Puts (aws/src/invoices.rs);
-  # IAM authorizes each Put as dynamodb:PutItem.
-  # Each run checks the registered tenants' quotas (runtime/src/quotas.rs).
-  statement {
-    sid       = "ReadTheTenantRegistry"
-    actions   = ["dynamodb:Query"]
-    resources = [var.tenants_table_arn]
-  }
-
-  statement {
-    sid       = "UseTheTenantsKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:DescribeKey"]
-    resources = [var.tenants_kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "StoreInvoices"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
-    resources = [var.invoices_table_arn]
-  }
-
-  statement {
-    sid       = "UseTheTablesKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
-    resources = [var.tables_kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
+  source_policy_documents = [module.metering_policy.json]
 
   statement {
     sid       = "KeepFailedRuns"

@@ -44,6 +44,7 @@ locals {
     TALLY_STATE_TABLE                      = var.state_table_name
     TALLY_INVOICES_TABLE                   = var.invoices_table_name
     TALLY_MAX_EVENT_AGE_DAYS               = tostring(var.max_event_age_days)
+    TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN  = var.tenant_permissions_boundary_arn
   }
   # Read when set; left out when empty, which the code treats as unset.
   environment_optional = {
@@ -57,7 +58,33 @@ locals {
   )
 }
 
+# Offboarding's final invoice: what the invoice generator may do, for one tenant. Bringing the
+# tenant's gauges up to date commits to its ledger like the consumer does; a run for one tenant
+# queries its ledger and rollups (no Scan: that is the scheduled run over every tenant). The
+# module's s3:ListBucket also lets the function list the audit log and a tenant's manifests and
+# tell a namespace not claimed yet. The function writes tenants too, so both tables' keys are
+# used through DynamoDB.
+module "metering_policy" {
+  source = "../../../modules/metering-policy"
+
+  tenant_data_bucket_arn  = var.tenant_data_bucket_arn
+  tenant_data_kms_key_arn = var.tenant_data_kms_key_arn
+  published_prefixes = [
+    "tenants/*/usage/events/*",
+    "tenants/*/invoices/*",
+    "quarantine/*",
+  ]
+  state_table_arn       = var.state_table_arn
+  state_table_actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+  rollups_table_arn     = var.rollups_table_arn
+  rollups_table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+  invoices_table_arn    = var.invoices_table_arn
+  table_kms_key_arns    = [var.tenants_kms_key_arn, var.tables_kms_key_arn]
+}
+
 data "aws_iam_policy_document" "function" {
+  source_policy_documents = [module.metering_policy.json]
+
   # -- The tenant record and its audit log (control-aws/src/tenants.rs, audit.rs) ----------------
 
   statement {
@@ -107,14 +134,47 @@ data "aws_iam_policy_document" "function" {
     resources = ["*"]
   }
 
+  # A tenant role is created only tagged with its tenant and only with the tenant boundary
+  # (tenant-access-policies' tally-tenant-boundary) as its permissions boundary: the policies the
+  # function writes and attaches can then never give a tenant role more than the boundary does.
   statement {
-    sid       = "CreateTenantRoles"
-    actions   = ["iam:CreateRole", "iam:TagRole"]
+    sid       = "CreateBoundedTenantRoles"
+    actions   = ["iam:CreateRole"]
+    resources = [local.tenant_roles]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [var.tenant_permissions_boundary_arn]
+    }
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/${local.tenant_tag}"
+      values   = ["false"]
+    }
+  }
+
+  # CreateRole with tags is also authorized as TagRole, whose request carries no boundary.
+  statement {
+    sid       = "TagTenantRoles"
+    actions   = ["iam:TagRole"]
     resources = [local.tenant_roles]
     condition {
       test     = "Null"
       variable = "aws:RequestTag/${local.tenant_tag}"
       values   = ["false"]
+    }
+  }
+
+  # A role made before the boundary was configured gets it on the next ProvisionStorage; no other
+  # boundary may be put, and none removed (no iam:DeleteRolePermissionsBoundary).
+  statement {
+    sid       = "BoundTenantRoles"
+    actions   = ["iam:PutRolePermissionsBoundary"]
+    resources = [local.tenant_roles]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [var.tenant_permissions_boundary_arn]
     }
   }
 
@@ -234,76 +294,6 @@ data "aws_iam_policy_document" "function" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["secretsmanager.${local.region}.amazonaws.com"]
-    }
-  }
-
-  # -- Offboarding's final invoice: what the invoice generator may do, for one tenant -------------
-
-  # Bringing the tenant's gauges up to date commits to its ledger like the consumer does.
-  statement {
-    sid     = "StageAndKeepLedgers"
-    actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/_staging/stream/*",
-      "${var.tenant_data_bucket_arn}/_ledger/*",
-    ]
-  }
-
-  statement {
-    sid     = "PublishEventsQuarantineAndInvoices"
-    actions = ["s3:PutObject", "s3:GetObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/tenants/*/usage/events/*",
-      "${var.tenant_data_bucket_arn}/tenants/*/invoices/*",
-      "${var.tenant_data_bucket_arn}/quarantine/*",
-    ]
-  }
-
-  # HeadObject and GetObject of a missing key answer 404 only with s3:ListBucket (a new invoice,
-  # a finished promotion, a namespace not claimed yet); it also lists the audit log and a
-  # tenant's manifests.
-  statement {
-    sid       = "TellMissingKeysApart"
-    actions   = ["s3:ListBucket"]
-    resources = [var.tenant_data_bucket_arn]
-  }
-
-  statement {
-    sid       = "UseTheTenantDataKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.tenant_data_kms_key_arn]
-  }
-
-  # A run for one tenant queries its ledger and rollups; no Scan (that is the scheduled run over
-  # every tenant).
-  statement {
-    sid       = "KeepLedgerHeadsAndCounts"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [var.state_table_arn]
-  }
-
-  statement {
-    sid       = "ReadAndApplyRollups"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [var.rollups_table_arn]
-  }
-
-  # An invoice is stored with one TransactWriteItems of conditional Puts (aws/src/invoices.rs);
-  # IAM authorizes each Put as dynamodb:PutItem.
-  statement {
-    sid       = "StoreInvoices"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
-    resources = [var.invoices_table_arn]
-  }
-
-  statement {
-    sid       = "UseTheTablesKeysThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
-    resources = [var.tenants_kms_key_arn, var.tables_kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${local.region}.amazonaws.com"]
     }
   }
 }

@@ -115,6 +115,11 @@ variable "tenant_role_principal" {
   default     = ""
 }
 
+variable "tenant_permissions_boundary_arn" {
+  description = "TALLY_TENANT_PERMISSIONS_BOUNDARY_ARN: the managed policy every tenant role is created with as its permissions boundary, and the only one the function may create roles with (tenant-access-policies' tenant_boundary_policy_arn)."
+  type        = string
+}
+
 variable "database_url" {
   description = "TALLY_DATABASE_URL: the shared database's URL without credentials (rds-shared's database_url)."
   type        = string

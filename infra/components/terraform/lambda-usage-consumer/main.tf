@@ -2,8 +2,6 @@
 # batches of usage events into Parquet in the tenant data bucket and rollups in DynamoDB, exactly
 # once (docs/exactly-once.md).
 
-data "aws_region" "current" {}
-
 locals {
   # Every variable AwsSettings::from_env (aws/src/settings.rs) reads. tests/infra/test_drift.py
   # holds these names against runtime/src/env.rs.
@@ -36,8 +34,27 @@ resource "aws_sqs_queue" "on_failure" {
 }
 
 # Exactly what the handler calls (aws/src/s3.rs, aws/src/dynamodb.rs, runtime/src/stream/) and
-# what the event source mapping calls with the function's role.
+# what the event source mapping calls with the function's role: the ledger statements every
+# committing function shares, and the stream.
+module "metering_policy" {
+  source = "../../../modules/metering-policy"
+
+  tenant_data_bucket_arn  = var.tenant_data_bucket_arn
+  tenant_data_kms_key_arn = var.tenant_data_kms_key_arn
+  # Events promoted under the tenant's prefix; records without a readable tenant quarantined.
+  published_prefixes    = ["tenants/*/usage/events/*", "quarantine/*"]
+  state_table_arn       = var.state_table_arn
+  state_table_actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+  rollups_table_arn     = var.rollups_table_arn
+  rollups_table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+  tenants_table_arn     = var.tenants_table_arn
+  tenants_kms_key_arn   = var.tenants_kms_key_arn
+  table_kms_key_arns    = [var.tables_kms_key_arn]
+}
+
 data "aws_iam_policy_document" "function" {
+  source_policy_documents = [module.metering_policy.json]
+
   statement {
     sid = "ReadTheUsageStream"
     actions = [
@@ -54,90 +71,6 @@ data "aws_iam_policy_document" "function" {
     sid       = "DecryptTheUsageStream"
     actions   = ["kms:Decrypt"]
     resources = [var.stream_kms_key_arn]
-  }
-
-  # Staged objects and ledger records are written, read back, promoted (CopyObject reads the
-  # source) and deleted once promoted or superseded.
-  statement {
-    sid     = "StageAndKeepLedgers"
-    actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/_staging/stream/*",
-      "${var.tenant_data_bucket_arn}/_ledger/*",
-    ]
-  }
-
-  # Promotion targets (CopyObject writes them, HeadObject checks them after a crash) and the
-  # quarantine of records without a readable tenant (PutObject). Nothing is deleted here.
-  statement {
-    sid     = "PublishEventsAndQuarantine"
-    actions = ["s3:PutObject", "s3:GetObject"]
-    resources = [
-      "${var.tenant_data_bucket_arn}/tenants/*/usage/events/*",
-      "${var.tenant_data_bucket_arn}/quarantine/*",
-    ]
-  }
-
-  # Without s3:ListBucket, HeadObject of a missing key answers 403 instead of 404, and the
-  # promotion's "source gone, target present" check (aws/src/s3.rs) needs the 404. HeadObject
-  # carries no s3:prefix, so the permission cannot be narrowed by prefix.
-  statement {
-    sid       = "TellMissingKeysApart"
-    actions   = ["s3:ListBucket"]
-    resources = [var.tenant_data_bucket_arn]
-  }
-
-  statement {
-    sid       = "UseTheTenantDataKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.tenant_data_kms_key_arn]
-  }
-
-  # Ledger heads (GetItem, conditional PutItem), quality counts (UpdateItem), the dedup key and
-  # meter signatures (Query, GetItem, PutItem). No Scan: only `tally consume` and `tally usage`
-  # list the tables.
-  statement {
-    sid       = "KeepLedgerHeadsAndCounts"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [var.state_table_arn]
-  }
-
-  # Sums and counts are one conditional UpdateItem; max and latest rollups are read (GetItem)
-  # and written back (conditional PutItem).
-  # Metering counts only registered tenants: the registry is read at most once a minute
-  # (runtime/src/registry.rs).
-  statement {
-    sid       = "ReadTheTenantRegistry"
-    actions   = ["dynamodb:Query"]
-    resources = [var.tenants_table_arn]
-  }
-
-  statement {
-    sid       = "UseTheTenantsKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:DescribeKey"]
-    resources = [var.tenants_kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "ApplyRollups"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-    resources = [var.rollups_table_arn]
-  }
-
-  statement {
-    sid       = "UseTheTablesKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
-    resources = [var.tables_kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
-    }
   }
 
   # The event source mapping sends the description of a batch it gave up on with this role.

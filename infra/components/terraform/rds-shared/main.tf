@@ -67,43 +67,26 @@ resource "aws_db_subnet_group" "shared" {
   subnet_ids  = var.subnet_ids
 }
 
-resource "aws_security_group" "database" {
-  name        = "${var.identifier}-database"
-  description = "PostgreSQL ${var.identifier}: reachable only from the database clients group"
-  vpc_id      = var.vpc_id
-}
+# The functions that reach the database (onboarding) carry the clients group; the database admits
+# no other source.
+module "security_groups" {
+  source = "../../../modules/client-security-groups"
 
-# The functions that reach the database (onboarding) carry this group; the database admits no
-# other source.
-resource "aws_security_group" "clients" {
-  #checkov:skip=CKV2_AWS_5:Attached by the lambda-onboarding component to the onboarding function (output client_security_group_id); a group used in another component's state is invisible to the scan.
-  name        = "${var.identifier}-clients"
-  description = "Clients of PostgreSQL ${var.identifier} (the onboarding function)"
-  vpc_id      = var.vpc_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "database_from_clients" {
-  security_group_id            = aws_security_group.database.id
-  description                  = "PostgreSQL from the database clients"
-  ip_protocol                  = "tcp"
-  from_port                    = local.port
-  to_port                      = local.port
-  referenced_security_group_id = aws_security_group.clients.id
-}
-
-resource "aws_vpc_security_group_egress_rule" "clients_to_database" {
-  security_group_id            = aws_security_group.clients.id
-  description                  = "PostgreSQL to the shared database"
-  ip_protocol                  = "tcp"
-  from_port                    = local.port
-  to_port                      = local.port
-  referenced_security_group_id = aws_security_group.database.id
+  name         = var.identifier
+  role         = "database"
+  service      = "PostgreSQL ${var.identifier}"
+  service_noun = "shared database"
+  protocol     = "PostgreSQL"
+  clients      = "the onboarding function"
+  vpc_id       = var.vpc_id
+  port         = local.port
 }
 
 # The onboarding function also calls AWS APIs (DynamoDB, S3, IAM, Cognito, SES, Secrets
-# Manager), over HTTPS through the subnets' NAT gateway or interface endpoints.
+# Manager), over HTTPS: through the network's gateway endpoints for DynamoDB and S3 (whose
+# addresses are public ones too), through its NAT gateways for the rest.
 resource "aws_vpc_security_group_egress_rule" "clients_to_aws_apis" {
-  security_group_id = aws_security_group.clients.id
+  security_group_id = module.security_groups.client_security_group_id
   description       = "HTTPS to the AWS APIs"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -195,7 +178,7 @@ resource "aws_db_instance" "shared" {
   kms_key_id            = aws_kms_key.database.arn
 
   db_subnet_group_name   = aws_db_subnet_group.shared.name
-  vpc_security_group_ids = [aws_security_group.database.id]
+  vpc_security_group_ids = [module.security_groups.service_security_group_id]
   publicly_accessible    = false
   multi_az               = var.multi_az
   ca_cert_identifier     = "rds-ca-rsa2048-g1"

@@ -45,7 +45,7 @@ output "kms_key_arn" {
 
 output "client_security_group_id" {
   description = "The security group a function must carry to reach the database."
-  value       = aws_security_group.clients.id
+  value       = module.security_groups.client_security_group_id
 }
 
 output "subnet_ids" {

@@ -20,12 +20,12 @@ variable "tags" {
 }
 
 variable "vpc_id" {
-  description = "The VPC of the database and of the functions that reach it (the account's network; no component of infra/ creates it)."
+  description = "The VPC of the database and of the functions that reach it (network's vpc_id)."
   type        = string
 }
 
 variable "subnet_ids" {
-  description = "Private subnets in at least two availability zones: the database's subnet group, and where the onboarding function's network interfaces go. They need a route to the AWS APIs onboarding calls (a NAT gateway, or interface endpoints for DynamoDB, S3, IAM, Cognito, SES and Secrets Manager)."
+  description = "Private subnets in at least two availability zones (network's private_subnet_ids): the database's subnet group, and where the onboarding function's network interfaces go. They need a route to the AWS APIs onboarding calls, which the network gives them (NAT gateways, and gateway endpoints for DynamoDB and S3)."
   type        = list(string)
   validation {
     condition     = length(var.subnet_ids) >= 2

@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "The tenant data bucket (TALLY_BUCKET_NAME of the consumer)."
-  value       = aws_s3_bucket.tenant_data.id
+  value       = module.bucket.bucket_name
 }
 
 output "bucket_arn" {
   description = "The tenant data bucket's ARN."
-  value       = aws_s3_bucket.tenant_data.arn
+  value       = module.bucket.bucket_arn
 }
 
 output "kms_key_arn" {

@@ -31,6 +31,12 @@ variable "access_log_bucket_name" {
   type        = string
 }
 
+variable "ledger_noncurrent_version_expiration_days" {
+  description = "Days a superseded ledger snapshot or deleted commit record (under _ledger/) is kept as a noncurrent version."
+  type        = number
+  default     = 1
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days an overwritten or deleted object version is kept. Only noncurrent versions expire: no current object is ever expired by a rule."
   type        = number

@@ -1,6 +1,6 @@
 output "state_bucket_name" {
   description = "The Terraform state bucket; the stacks' backend configuration names it."
-  value       = aws_s3_bucket.state.id
+  value       = module.state_bucket.bucket_name
 }
 
 output "state_kms_key_arn" {
@@ -10,5 +10,5 @@ output "state_kms_key_arn" {
 
 output "access_log_bucket_name" {
   description = "The bucket that receives the S3 server access logs of every Tally bucket."
-  value       = aws_s3_bucket.access_logs.id
+  value       = module.access_log_bucket.bucket_name
 }
