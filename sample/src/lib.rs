@@ -12,6 +12,7 @@
 
 mod arrival;
 mod bad;
+pub mod bench;
 mod encode;
 mod json;
 pub mod rng;
@@ -73,24 +74,6 @@ pub struct SamplePlan {
     /// One run per day of the month, in order.
     pub runs: Vec<SampleRun>,
     stats: PlanStats,
-}
-
-/// The month the benchmarks replay: October 2026, five tenants, seed 1, at the scale given by
-/// a `--scale N` among `args` (2 when absent), so every benchmark measures the same events.
-///
-/// Panics if `--scale` is not followed by a number within [`MAX_SCALE`].
-pub fn benchmark_plan(args: impl Iterator<Item = String>) -> (u32, SamplePlan) {
-    let scale = args
-        .skip_while(|argument| argument != "--scale")
-        .nth(1)
-        .map_or(2, |text| text.parse().expect("--scale takes a number"));
-    let month = Timestamp::parse("2026-10-01T00:00:00Z").expect("a valid month start");
-    let options = SampleOptions {
-        seed: 1,
-        tenants: 5,
-        scale,
-    };
-    (scale, generate_month(month, &options))
 }
 
 /// What to generate.
