@@ -3,12 +3,14 @@
 //! storage, auth and email steps create, find again and remove what they should. Every test uses
 //! names of its own, so the tests run in parallel on one server.
 
+mod common;
+
+use common::{config, endpoint, tenant, unique};
+
 use std::collections::BTreeMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use serde_json::Value;
 use tally_control_aws::names::{IAM_PATH, MAX_IAM_NAME_CHARS, iam_name};
 use tally_control_aws::storage::{POLICY_RESOURCE, ROLE_RESOURCE};
@@ -17,59 +19,9 @@ use tally_control_aws::{
 };
 use tally_schemas::{TenantId, Timestamp};
 use tally_tenancy::{
-    AuditEntry, AuditLog, Email, Error, IdempotencyClaim, Mailer, Provision, Status, Tenant,
-    TenantConfig, TenantStore, Tier,
+    AuditEntry, AuditLog, Email, Error, IdempotencyClaim, Mailer, Provision, Tenant, TenantStore,
+    Tier,
 };
-
-const REGION: &str = "us-east-1";
-
-/// The emulator's address, checked to be moto on loopback so nothing reaches real AWS.
-fn endpoint() -> String {
-    let endpoint = std::env::var("TALLY_TEST_AWS_ENDPOINT").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "these tests run against moto server on loopback: run scripts/test"
-    );
-    endpoint
-}
-
-async fn config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new(REGION))
-        .load()
-        .await
-}
-
-/// `prefix` and a random suffix: a name no other test (or run) uses.
-fn unique(prefix: &str) -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    format!("{prefix}{:012x}", hasher.finish() & 0xffff_ffff_ffff)
-}
-
-fn tenant(id: &str, tier: Tier) -> Tenant {
-    let at = Timestamp::parse("2026-11-26T14:00:00Z").unwrap();
-    Tenant {
-        tenant_id: TenantId::parse(id).unwrap(),
-        name: format!("Tenant {id}"),
-        tier,
-        isolation: tier.isolation(),
-        status: Status::Pending,
-        status_reason: None,
-        admin_email: "admin@example.com".into(),
-        plan: tier.as_str().into(),
-        config: TenantConfig {
-            region: REGION.into(),
-            features: vec![],
-        },
-        quotas: BTreeMap::new(),
-        resources: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    }
-}
 
 /// `tenant` as a later write makes it: one version on, one field changed.
 fn changed(tenant: &Tenant) -> Tenant {

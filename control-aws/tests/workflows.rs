@@ -3,69 +3,20 @@
 //! is repeated, the DeployApp manifests land outside every tenant prefix and go again on undo,
 //! and the registry read pages through every tenant. Every test uses names of its own.
 
-use std::collections::BTreeMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+mod common;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use common::{config, tenant, unique};
+
 use tally_control_aws::manifests::{NAMESPACE_RESOURCE, manifests_prefix, namespace_claim_key};
 use tally_control_aws::step_functions::{Started, execution_name};
 use tally_control_aws::{
     DynamoTenants, S3Manifests, StepFunctionsStarter, Workflow, create_table, s3_client,
 };
-use tally_schemas::{TenantId, Timestamp};
-use tally_tenancy::{Provision, Status, Tenant, TenantConfig, TenantStore, Tier};
+use tally_schemas::TenantId;
+use tally_tenancy::{Provision, TenantStore, Tier};
 
-const REGION: &str = "us-east-1";
 /// A state machine that does nothing: moto does not run Lambda tasks anyway.
 const PASS_DEFINITION: &str = r#"{"StartAt":"Done","States":{"Done":{"Type":"Pass","End":true}}}"#;
-
-fn endpoint() -> String {
-    let endpoint = std::env::var("TALLY_TEST_AWS_ENDPOINT").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "TALLY_TEST_AWS_ENDPOINT is not set to moto server on loopback: run scripts/test"
-    );
-    endpoint
-}
-
-async fn config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new(REGION))
-        .load()
-        .await
-}
-
-/// `prefix` and a random suffix: a name no other test (or run) uses.
-fn unique(prefix: &str) -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    format!("{prefix}{:012x}", hasher.finish() & 0xffff_ffff_ffff)
-}
-
-fn tenant(id: &str, tier: Tier) -> Tenant {
-    let at = Timestamp::parse("2026-11-26T14:00:00Z").unwrap();
-    Tenant {
-        tenant_id: TenantId::parse(id).unwrap(),
-        name: format!("Tenant {id}"),
-        tier,
-        isolation: tier.isolation(),
-        status: Status::Pending,
-        status_reason: None,
-        admin_email: "admin@example.com".into(),
-        plan: tier.as_str().into(),
-        config: TenantConfig {
-            region: REGION.into(),
-            features: vec![],
-        },
-        quotas: BTreeMap::new(),
-        resources: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    }
-}
 
 async fn state_machine(sfn: &aws_sdk_sfn::Client, label: &str) -> String {
     let created = sfn
